@@ -33,7 +33,10 @@ pub enum EnvelopeError {
     #[error("missing header {0}")]
     Missing(&'static str),
     #[error("header {header} is not valid: {reason}")]
-    Invalid { header: &'static str, reason: String },
+    Invalid {
+        header: &'static str,
+        reason: String,
+    },
 }
 
 /// The attributes of one event. The payload and the partition key travel beside it.
@@ -77,7 +80,10 @@ impl Envelope {
             (headers::ID, self.id.to_string()),
             (headers::SOURCE, self.source.clone()),
             (headers::TYPE, self.event_type.clone()),
-            (headers::TIME, self.time.to_rfc3339_opts(SecondsFormat::Micros, true)),
+            (
+                headers::TIME,
+                self.time.to_rfc3339_opts(SecondsFormat::Micros, true),
+            ),
             (headers::CONTENT_TYPE, self.content_type.clone()),
         ];
         let optional = [
@@ -224,15 +230,28 @@ mod tests {
     fn rejects_missing_id_and_bad_spec_version() {
         let env = Envelope::new("a", "a.b.c");
         let hs = owned(&env);
-        let without_id = hs.iter().filter(|(k, _)| *k != headers::ID).map(|(k, v)| (*k, v.as_slice()));
-        assert_eq!(Envelope::from_headers(without_id), Err(EnvelopeError::Missing(headers::ID)));
+        let without_id = hs
+            .iter()
+            .filter(|(k, _)| *k != headers::ID)
+            .map(|(k, v)| (*k, v.as_slice()));
+        assert_eq!(
+            Envelope::from_headers(without_id),
+            Err(EnvelopeError::Missing(headers::ID))
+        );
 
         let bad_spec = hs.iter().map(|(k, v)| {
-            if *k == headers::SPEC_VERSION { (*k, b"0.3".as_slice()) } else { (*k, v.as_slice()) }
+            if *k == headers::SPEC_VERSION {
+                (*k, b"0.3".as_slice())
+            } else {
+                (*k, v.as_slice())
+            }
         });
         assert!(matches!(
             Envelope::from_headers(bad_spec),
-            Err(EnvelopeError::Invalid { header: headers::SPEC_VERSION, .. })
+            Err(EnvelopeError::Invalid {
+                header: headers::SPEC_VERSION,
+                ..
+            })
         ));
     }
 
@@ -247,7 +266,10 @@ mod tests {
         ];
         assert!(matches!(
             Envelope::from_headers(hs),
-            Err(EnvelopeError::Invalid { header: headers::ID, .. })
+            Err(EnvelopeError::Invalid {
+                header: headers::ID,
+                ..
+            })
         ));
     }
 }

@@ -131,7 +131,9 @@ mod tests {
             assert_eq!(parts.len(), 3, "{t} is not <service>.<aggregate>.v<N>");
             assert!(parts[2].starts_with('v'), "{t} lacks a version suffix");
             assert!(
-                t.name().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_'),
+                t.name()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_'),
                 "{t} has characters Kafka tooling dislikes"
             );
             assert!(seen.insert(t.name()), "{t} declared twice");

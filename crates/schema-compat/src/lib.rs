@@ -101,9 +101,16 @@ fn messages(fds: &FileDescriptorSet) -> BTreeMap<String, MessageShape> {
 
 fn enums(fds: &FileDescriptorSet) -> BTreeMap<String, BTreeMap<i32, String>> {
     fn values(e: &EnumDescriptorProto) -> BTreeMap<i32, String> {
-        e.value.iter().map(|v| (v.number(), v.name().to_owned())).collect()
+        e.value
+            .iter()
+            .map(|v| (v.number(), v.name().to_owned()))
+            .collect()
     }
-    fn walk(prefix: &str, msg: &DescriptorProto, out: &mut BTreeMap<String, BTreeMap<i32, String>>) {
+    fn walk(
+        prefix: &str,
+        msg: &DescriptorProto,
+        out: &mut BTreeMap<String, BTreeMap<i32, String>>,
+    ) {
         let full = format!("{prefix}.{}", msg.name());
         for e in &msg.enum_type {
             out.insert(format!("{full}.{}", e.name()), values(e));
@@ -162,9 +169,15 @@ pub fn violations(baseline: &FileDescriptorSet, current: &FileDescriptorSet) -> 
         }
         for (number, f) in &new.fields {
             if !old.fields.contains_key(number)
-                && old.reserved_numbers.iter().any(|(s, e)| number >= s && number < e)
+                && old
+                    .reserved_numbers
+                    .iter()
+                    .any(|(s, e)| number >= s && number < e)
             {
-                out.push(format!("{name} field {number} ({}) reuses a reserved number", f.name));
+                out.push(format!(
+                    "{name} field {number} ({}) reuses a reserved number",
+                    f.name
+                ));
             }
         }
     }
@@ -176,7 +189,9 @@ pub fn violations(baseline: &FileDescriptorSet, current: &FileDescriptorSet) -> 
         };
         for (number, value) in old_values {
             if new_values.get(&number) != Some(&value) {
-                out.push(format!("enum {name} value {number} ({value}) was removed or renamed"));
+                out.push(format!(
+                    "enum {name} value {number} ({value}) was removed or renamed"
+                ));
             }
         }
     }
@@ -226,7 +241,11 @@ mod tests {
             enum Kind { KIND_UNSPECIFIED = 0; }
             message M { string a = 1; reserved 2; reserved "b"; }"#;
         let v = violations(&compile(BASE), &compile(removed));
-        assert_eq!(v.len(), 1, "reserved removal is fine, the enum value is not: {v:?}");
+        assert_eq!(
+            v.len(),
+            1,
+            "reserved removal is fine, the enum value is not: {v:?}"
+        );
         assert!(v[0].contains("enum"));
     }
 

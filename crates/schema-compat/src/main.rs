@@ -29,13 +29,19 @@ fn main() -> anyhow::Result<ExitCode> {
     let baseline = prost_types::FileDescriptorSet::decode(bytes.as_slice())?;
     let problems = schema_compat::violations(&baseline, &current);
     if problems.is_empty() {
-        println!("event schemas are compatible with {}", baseline_path.display());
+        println!(
+            "event schemas are compatible with {}",
+            baseline_path.display()
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         for p in &problems {
             eprintln!("incompatible: {p}");
         }
-        eprintln!("{} incompatible change(s); see proto-events/README.md", problems.len());
+        eprintln!(
+            "{} incompatible change(s); see proto-events/README.md",
+            problems.len()
+        );
         Ok(ExitCode::FAILURE)
     }
 }

@@ -1,0 +1,19 @@
+//! The HTTP kit for actix-web services.
+
+pub mod envelope;
+pub mod error;
+pub mod health;
+pub mod metrics;
+pub mod middleware;
+pub mod pagination;
+pub mod server;
+pub mod validation;
+
+pub use envelope::{ApiResponse, ErrorBody, FieldError};
+pub use error::ApiError;
+pub use middleware::RequestId;
+pub use pagination::{Page, PageQuery, Paginated};
+pub use validation::ValidJson;
+
+/// What handlers return.
+pub type ApiResult<T = actix_web::HttpResponse> = Result<T, ApiError>;
