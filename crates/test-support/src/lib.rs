@@ -1,1 +1,145 @@
+//! Test helpers shared by every crate's integration tests.
+//!
+//! - [`TestDb`]: a fresh database per test, copied from a migrated template, dropped at
+//!   the end, so tests run in parallel without seeing each other's rows.
+//! - [`unique`]: names (topics, groups) no other test uses.
+//! - [`BrokerProcess`] and [`PgProcess`]: private broker and PostgreSQL processes for the
+//!   tests that stop and restart them.
+//!
+//! Tests find the local stack through the same variables `scripts/stack env` prints, with
+//! the stack's defaults when they are unset.
 
+mod process;
+
+pub use process::{BrokerProcess, PgProcess, free_port};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use std::future::Future;
+
+/// URL of a superuser connection to the test cluster's `postgres` database.
+pub fn admin_url() -> String {
+    std::env::var("DATABASE_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:55432/postgres".into())
+}
+
+/// Bootstrap servers of the shared test broker.
+pub fn kafka_bootstrap() -> String {
+    std::env::var("KAFKA_BOOTSTRAP_SERVERS").unwrap_or_else(|_| "127.0.0.1:59092".into())
+}
+
+/// A name that is unique across test processes: `<prefix>.<uuid>`.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}.{}", uuid::Uuid::now_v7().simple())
+}
+
+fn url_for(db: &str) -> String {
+    let admin = admin_url();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+    format!("{base}/{db}")
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A database of its own for one test; dropped (forcibly) when the value is dropped.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// Copies the template `<name>` (created and migrated by `migrate` on first use, by
+    /// whichever test process gets there first) into a new database. `fingerprint` must
+    /// change when the migrations change, so a stale template is never reused.
+    pub async fn from_template<F, Fut>(name: &str, fingerprint: &str, migrate: F) -> anyhow::Result<Self>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>>,
+    {
+        let template = format!("tmpl_{name}_{:016x}", fnv(fingerprint));
+        let mut admin = AsyncPgConnection::establish(&admin_url()).await?;
+        // Serialise template creation across test processes; copying needs no lock.
+        let lock = fnv(&template) as i64;
+        admin.batch_execute(&format!("SELECT pg_advisory_lock({lock})")).await?;
+        let built = ensure_template(&mut admin, &template, migrate).await;
+        admin.batch_execute(&format!("SELECT pg_advisory_unlock({lock})")).await?;
+        built?;
+
+        let db = format!("t_{}", uuid::Uuid::now_v7().simple());
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{db}\" TEMPLATE \"{template}\""))
+            .await?;
+        Ok(Self {
+            url: url_for(&db),
+            name: db,
+        })
+    }
+}
+
+async fn ensure_template<F, Fut>(admin: &mut AsyncPgConnection, template: &str, migrate: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let found: Exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+        .bind::<diesel::sql_types::Text, _>(template)
+        .get_result(admin)
+        .await?;
+    if found.exists {
+        return Ok(());
+    }
+    // Built under another name and renamed when complete, so a crash mid-migration never
+    // leaves a half-migrated template behind.
+    let building = format!("{template}_building");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
+        .await?;
+    admin.batch_execute(&format!("CREATE DATABASE \"{building}\"")).await?;
+    migrate(url_for(&building)).await?;
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{building}\" RENAME TO \"{template}\"; \
+             ALTER DATABASE \"{template}\" WITH IS_TEMPLATE true"
+        ))
+        .await?;
+    Ok(())
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any async context we could borrow; a short-lived runtime on its
+        // own thread does the cleanup.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(mut admin) = AsyncPgConnection::establish(&admin_url()).await {
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// Installs a test log subscriber once (honours RUST_LOG; quiet by default).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}

@@ -106,6 +106,8 @@ pub struct ConsumerConfig {
     pub auto_commit_interval: Duration,
     /// Inbox rows older than this are pruned; must exceed the topics' retention.
     pub inbox_retention: Duration,
+    /// How soon the group notices a member that died without leaving.
+    pub session_timeout: Duration,
 }
 
 impl ConsumerConfig {
@@ -118,6 +120,7 @@ impl ConsumerConfig {
             max_backoff: Duration::from_secs(10),
             auto_commit_interval: Duration::from_secs(1),
             inbox_retention: Duration::from_secs(14 * 24 * 3600),
+            session_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -174,6 +177,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
             )
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
+            .set("session.timeout.ms", config.session_timeout.as_millis().to_string())
             .create()?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;

@@ -1,0 +1,321 @@
+# Shared by scripts/stack, scripts/test and scripts/bench. Sourced, not run.
+# shellcheck shell=bash
+
+STATE="${STACK_STATE_DIR:-$ROOT/.state}"
+PG_PORT="${STACK_PG_PORT:-55432}"
+REDIS_PORT="${STACK_REDIS_PORT:-56379}"
+KAFKA_PORT="${STACK_KAFKA_PORT:-59092}"
+TANSU_VERSION="0.6.0"
+# Built once per machine, outside the checkout, so fresh clones (and CI) reuse it.
+TANSU_CACHE="${TANSU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tansu-$TANSU_VERSION}"
+PG_SUPERPASS="postgres" # a private loopback-only instance for development and tests
+PG_ADMIN_URL="postgres://postgres:$PG_SUPERPASS@127.0.0.1:$PG_PORT/postgres"
+
+if [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" && "$KAFKA_BOOTSTRAP_SERVERS" != "127.0.0.1:$KAFKA_PORT" ]]; then
+  EXTERNAL_KAFKA=1
+  KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP_SERVERS"
+else
+  EXTERNAL_KAFKA=""
+  KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+fi
+
+# Every service of the platform: name and HTTP port. A service starts only once its
+# crate exists under services/.
+SERVICES=(
+  "auth:18081" "user:18082" "community:18083" "catalog:18084" "order:18085"
+  "payment:18086" "delivery:18087" "courier:18088" "notification:18089" "gateway:18080"
+)
+
+if [[ -t 1 ]]; then BOLD=$'\e[1m'; GREEN=$'\e[32m'; RED=$'\e[31m'; DIM=$'\e[2m'; RESET=$'\e[0m'
+else BOLD=""; GREEN=""; RED=""; DIM=""; RESET=""; fi
+
+say() { printf '%s\n' "$*"; }
+step() { printf '%s==>%s %s\n' "$BOLD" "$RESET" "$*"; }
+ok() { printf '  %s✓%s %s\n' "$GREEN" "$RESET" "$*"; }
+die() { printf '%serror:%s %s\n' "$RED" "$RESET" "$*" >&2; exit 1; }
+
+is_root() { [[ "$(id -u)" == 0 ]]; }
+
+alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+pid_of() {
+  local f
+  case "$1" in
+    postgres) f="$STATE/postgres/postmaster.pid" ;;
+    *) f="$STATE/run/$1.pid" ;;
+  esac
+  [[ -f "$f" ]] || return 0
+  local pid; pid="$(head -n1 "$f")"
+  alive "$pid" && echo "$pid" || true
+}
+
+status_line() {
+  if [[ -n "$2" ]]; then printf '  %-11s %srunning%s pid %-7s %s\n' "$1" "$GREEN" "$RESET" "$2" "$3"
+  else printf '  %-11s %sstopped%s\n' "$1" "$DIM" "$RESET"; fi
+}
+
+wait_port() { # host port seconds
+  local deadline=$((SECONDS + $3))
+  while ((SECONDS < deadline)); do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+stop_pid() { # name
+  local pid; pid="$(pid_of "$1")"
+  if [[ -z "$pid" ]]; then rm -f "$STATE/run/$1.pid"; return 0; fi
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+  alive "$pid" && kill -9 "$pid" 2>/dev/null || true
+  rm -f "$STATE/run/$1.pid"
+  ok "$1 stopped"
+}
+
+# ---------------------------------------------------------------- packages
+
+pg_bin_dir() {
+  local d
+  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+  [[ -n "$d" && -x "$d/pg_ctl" ]] || return 1
+  echo "$d"
+}
+
+APT_UPDATED=""
+apt_install() {
+  is_root || die "missing $*; install them (e.g. sudo apt-get install $*) or run as root"
+  command -v apt-get >/dev/null || die "missing $* and no apt-get to install them"
+  if [[ -z "$APT_UPDATED" ]]; then
+    step "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  step "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_packages() {
+  local missing=()
+  pg_bin_dir >/dev/null || missing+=(postgresql postgresql-contrib)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v psql >/dev/null || missing+=(postgresql-client)
+  # Building librdkafka (rdkafka's bundled copy) needs a C toolchain and make.
+  command -v make >/dev/null || missing+=(make)
+  command -v cc >/dev/null || missing+=(gcc g++)
+  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+  # Debian's package starts a system-wide cluster and Redis; ours are private, so those
+  # are left alone (they use the default ports, ours do not).
+  return 0
+}
+
+tansu_path() {
+  if [[ -n "${TANSU_BIN:-}" ]]; then echo "$TANSU_BIN"; return; fi
+  echo "$TANSU_CACHE/bin/tansu"
+}
+
+ensure_tansu() {
+  local bin; bin="$(tansu_path)"
+  [[ -x "$bin" ]] && return 0
+  [[ -n "${TANSU_BIN:-}" ]] && die "TANSU_BIN=$TANSU_BIN is not an executable"
+  step "building the tansu $TANSU_VERSION broker (once per machine, about 12 minutes on two cores)"
+  say "  ${DIM}cached in $TANSU_CACHE; progress in $STATE/logs/tansu-build.log${RESET}"
+  mkdir -p "$STATE/logs"
+  # Its default features include no storage engine; sqlite (libsql) is the one we use.
+  if ! cargo install --locked "tansu@$TANSU_VERSION" --features dynostore,postgres,libsql \
+      --root "$TANSU_CACHE" >"$STATE/logs/tansu-build.log" 2>&1 & then :; fi
+  local build=$!
+  while alive "$build"; do
+    printf '\r  %s' "$(grep -cE '^\s+Compiling' "$STATE/logs/tansu-build.log") crates compiled"
+    sleep 5
+  done
+  printf '\n'
+  wait "$build" || die "tansu build failed; see $STATE/logs/tansu-build.log"
+  ok "tansu built"
+}
+
+# ---------------------------------------------------------------- postgres
+
+as_pg() { # run a PostgreSQL server binary as an unprivileged user when we are root
+  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+psql_admin() { PGPASSWORD="$PG_SUPERPASS" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"; }
+
+pg_up() {
+  local bin pgdata="$STATE/postgres"
+  bin="$(pg_bin_dir)" || die "PostgreSQL server binaries not found"
+  if is_root && ! id postgres >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
+  fi
+  if [[ ! -s "$pgdata/PG_VERSION" ]]; then
+    step "initialising PostgreSQL in $pgdata"
+    mkdir -p "$pgdata" "$STATE/run/pg"
+    local pw; pw="$(mktemp)"; echo "$PG_SUPERPASS" >"$pw"
+    if is_root; then chown postgres "$pgdata" "$STATE/run/pg" "$pw"; fi
+    chmod 700 "$pgdata"
+    as_pg "$bin/initdb" -D "$pgdata" -U postgres --pwfile="$pw" --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --no-locale >"$STATE/logs/initdb.log" 2>&1 \
+      || { rm -f "$pw"; die "initdb failed; see $STATE/logs/initdb.log"; }
+    rm -f "$pw"
+    cat >>"$pgdata/postgresql.conf" <<CONF
+# --- local stack (scripts/stack) ---
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$STATE/run/pg'
+# Many test processes each open a small pool.
+max_connections = 500
+shared_buffers = 256MB
+# A development instance: a power cut may lose the last few commits, never consistency.
+synchronous_commit = off
+log_min_messages = warning
+CONF
+  fi
+  if [[ -n "$(pid_of postgres)" ]]; then
+    ok "postgres already running on 127.0.0.1:$PG_PORT"
+  else
+    step "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    mkdir -p "$STATE/run/pg"; is_root && chown postgres "$STATE/run/pg" "$STATE/logs" 2>/dev/null
+    touch "$STATE/logs/postgres.log"; is_root && chown postgres "$STATE/logs/postgres.log"
+    as_pg "$bin/pg_ctl" -D "$pgdata" -l "$STATE/logs/postgres.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null \
+      || die "PostgreSQL did not start; see $STATE/logs/postgres.log"
+    ok "postgres running"
+  fi
+  pg_ensure_databases
+}
+
+pg_ensure_databases() {
+  # One role and one database per service: no service can read another's data.
+  local entry name sql=""
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"
+    [[ "$name" == gateway ]] && continue
+    sql+="SELECT 'CREATE ROLE \"$name\" LOGIN PASSWORD ''$name''' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$name')\\gexec
+SELECT 'CREATE DATABASE \"${name}_db\" OWNER \"$name\"' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${name}_db')\\gexec
+"
+  done
+  printf '%s' "$sql" | psql_admin >/dev/null
+  ok "databases: one per service (<name>_db, role <name>)"
+}
+
+pg_down() {
+  local bin; bin="$(pg_bin_dir 2>/dev/null)" || return 0
+  if [[ -n "$(pid_of postgres)" ]]; then
+    as_pg "$bin/pg_ctl" -D "$STATE/postgres" -m fast -w stop >/dev/null && ok "postgres stopped"
+  fi
+}
+
+# ---------------------------------------------------------------- redis
+
+redis_up() {
+  if [[ -n "$(pid_of redis)" ]]; then ok "redis already running on 127.0.0.1:$REDIS_PORT"; return; fi
+  step "starting Redis on 127.0.0.1:$REDIS_PORT"
+  mkdir -p "$STATE/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
+    --daemonize yes --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" \
+    --appendonly yes --save "" >/dev/null
+  wait_port 127.0.0.1 "$REDIS_PORT" 20 || die "Redis did not start; see $STATE/logs/redis.log"
+  ok "redis running"
+}
+
+# ---------------------------------------------------------------- broker
+
+broker_up() {
+  if [[ -n "$EXTERNAL_KAFKA" ]]; then
+    ok "using the Kafka at $KAFKA_BOOTSTRAP (KAFKA_BOOTSTRAP_SERVERS)"
+    return
+  fi
+  if [[ -n "$(pid_of broker)" ]]; then ok "broker already running on $KAFKA_BOOTSTRAP"; return; fi
+  ensure_tansu
+  step "starting the tansu broker on $KAFKA_BOOTSTRAP"
+  mkdir -p "$STATE/broker"
+  # It listens on IPv4 only: advertise 127.0.0.1, never localhost. The SQLite path is
+  # resolved against the working directory (an absolute one is not honoured), hence the cd.
+  local bin; bin="$(tansu_path)"
+  (cd "$STATE/broker" && exec nohup "$bin" broker \
+    --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+    --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+    --storage-engine "sqlite://broker.db" \
+    >>"$STATE/logs/broker.log" 2>&1 </dev/null) &
+  echo $! >"$STATE/run/broker.pid"
+  wait_port 127.0.0.1 "$KAFKA_PORT" 30 || die "the broker did not start; see $STATE/logs/broker.log"
+  ok "broker running"
+}
+
+# ---------------------------------------------------------------- ops tool
+
+OPS_BUILT=""
+ops() {
+  if [[ -z "$OPS_BUILT" ]]; then
+    (cd "$ROOT" && cargo build -q -p ops) || die "building the ops tool failed"
+    OPS_BUILT=1
+  fi
+  KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP" "${CARGO_TARGET_DIR:-$ROOT/target}/debug/ops" "$@"
+}
+
+# ---------------------------------------------------------------- services
+
+service_exists() { [[ -f "$ROOT/services/$1/Cargo.toml" ]]; }
+
+service_env() { # name port
+  local name="$1" port="$2"
+  echo "HTTP_PORT=$port"
+  echo "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP"
+  echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+  echo "LOG_FORMAT=json"
+  if [[ "$name" != gateway ]]; then
+    echo "DATABASE_URL=postgres://$name:$name@127.0.0.1:$PG_PORT/${name}_db"
+  fi
+  # Per-service extras (secrets for development, upstream URLs) live beside the crate.
+  if [[ -f "$ROOT/services/$name/local.env" ]]; then cat "$ROOT/services/$name/local.env"; fi
+}
+
+services_up() {
+  local entry name port present=()
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"; service_exists "$name" && present+=("$name")
+  done
+  if ((${#present[@]} == 0)); then ok "no services yet (services/ is empty)"; return; fi
+  step "building services: ${present[*]}"
+  local pkgs=(); for name in "${present[@]}"; do pkgs+=(-p "$name"); done
+  (cd "$ROOT" && cargo build -q "${pkgs[@]}") || die "service build failed"
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"; port="${entry##*:}"
+    service_exists "$name" || continue
+    if [[ -n "$(pid_of "$name")" ]]; then ok "$name already running on :$port"; continue; fi
+    local bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/$name"
+    if [[ "$name" != gateway ]]; then
+      env $(service_env "$name" "$port" | xargs) "$bin" migrate >>"$STATE/logs/$name.log" 2>&1 \
+        || die "$name migrations failed; see $STATE/logs/$name.log"
+    fi
+    env $(service_env "$name" "$port" | xargs) nohup "$bin" serve >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+    echo $! >"$STATE/run/$name.pid"
+  done
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"; port="${entry##*:}"
+    service_exists "$name" || continue
+    local deadline=$((SECONDS + 60))
+    until curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
+      ((SECONDS < deadline)) || die "$name is not ready after 60s; see $STATE/logs/$name.log"
+      alive "$(pid_of "$name")" || die "$name exited; see $STATE/logs/$name.log"
+      sleep 0.5
+    done
+    ok "$name ready on http://127.0.0.1:$port"
+  done
+}
+
+services_status() {
+  local entry name port
+  for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"; port="${entry##*:}"
+    service_exists "$name" || continue
+    status_line "$name" "$(pid_of "$name")" "http://127.0.0.1:$port"
+  done
+}
+
+services_down() {
+  local i entry
+  # Gateway first, then the rest in reverse start order.
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    entry="${SERVICES[$i]}"; stop_pid "${entry%%:*}" >/dev/null && true
+  done
+}
