@@ -6,9 +6,9 @@
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use platform::config::Secret;
+use platform::kafka::KafkaConfig;
 use platform::kafka::outbox::{Outbox, OutboxRecord};
 use platform::kafka::relay::{OutboxRelay, RelayConfig};
-use platform::kafka::KafkaConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -37,7 +37,10 @@ async fn raw_rate(kafka: &KafkaConfig, topic: &str, n: usize) -> anyhow::Result<
             let headers = platform::kafka::headers::to_kafka(&env);
             producer
                 .send(
-                    FutureRecord::to(&r.topic).key(r.key.as_bytes()).payload(&r.payload).headers(headers),
+                    FutureRecord::to(&r.topic)
+                        .key(r.key.as_bytes())
+                        .payload(&r.payload)
+                        .headers(headers),
                     Duration::from_secs(30),
                 )
                 .await
@@ -50,8 +53,17 @@ async fn raw_rate(kafka: &KafkaConfig, topic: &str, n: usize) -> anyhow::Result<
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn relay_rate(kafka: &KafkaConfig, db_url: &str, topic: &str, n: usize) -> anyhow::Result<(f64, f64)> {
-    platform::db::run_migrations(&Secret::new(db_url.to_owned()), platform::db::NO_SERVICE_MIGRATIONS).await?;
+async fn relay_rate(
+    kafka: &KafkaConfig,
+    db_url: &str,
+    topic: &str,
+    n: usize,
+) -> anyhow::Result<(f64, f64)> {
+    platform::db::run_migrations(
+        &Secret::new(db_url.to_owned()),
+        platform::db::NO_SERVICE_MIGRATIONS,
+    )
+    .await?;
     let pool = platform::db::build_pool(&platform::db::DbConfig::for_url(db_url), "bench")?;
     let relay = OutboxRelay::new(pool.clone(), kafka, RelayConfig::default())?;
     let stop = CancellationToken::new();
@@ -68,10 +80,11 @@ async fn relay_rate(kafka: &KafkaConfig, db_url: &str, topic: &str, n: usize) ->
     }
     let inserted = started.elapsed();
     loop {
-        let pending: i64 = diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
-            .get_result::<Count>(&mut conn)
-            .await?
-            .n;
+        let pending: i64 =
+            diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
+                .get_result::<Count>(&mut conn)
+                .await?
+                .n;
         if pending == 0 {
             break;
         }
@@ -80,7 +93,10 @@ async fn relay_rate(kafka: &KafkaConfig, db_url: &str, topic: &str, n: usize) ->
     let total = started.elapsed();
     stop.cancel();
     relay_task.await?;
-    Ok((n as f64 / total.as_secs_f64(), n as f64 / inserted.as_secs_f64()))
+    Ok((
+        n as f64 / total.as_secs_f64(),
+        n as f64 / inserted.as_secs_f64(),
+    ))
 }
 
 #[derive(diesel::QueryableByName)]
@@ -95,21 +111,31 @@ pub async fn run(kafka: &KafkaConfig, n: usize) -> anyhow::Result<()> {
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     let raw_topic = format!("bench.raw.{run_id}");
     let relay_topic = format!("bench.relay.{run_id}");
-    platform::kafka::admin::ensure_topics(kafka, &[raw_topic.clone(), relay_topic.clone()], 3).await?;
+    platform::kafka::admin::ensure_topics(kafka, &[raw_topic.clone(), relay_topic.clone()], 3)
+        .await?;
 
     let db = format!("bench_{run_id}");
-    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
     let db_url = format!("{base}/{db}");
     let mut admin = AsyncPgConnection::establish(&admin_url).await?;
-    admin.batch_execute(&format!("CREATE DATABASE \"{db}\"")).await?;
+    admin
+        .batch_execute(&format!("CREATE DATABASE \"{db}\""))
+        .await?;
 
-    println!("events: {n}, payload: {PAYLOAD_BYTES} bytes, keys: {STREAMS}, broker: {}", kafka.bootstrap_servers);
+    println!(
+        "events: {n}, payload: {PAYLOAD_BYTES} bytes, keys: {STREAMS}, broker: {}",
+        kafka.bootstrap_servers
+    );
     // Warm-up: connections, metadata and idempotent producer id out of the timings.
     raw_rate(kafka, &raw_topic, 1000.min(n)).await?;
     let raw = raw_rate(kafka, &raw_topic, n).await?;
     println!("raw producer:        {raw:>10.0} events/s");
     let result = relay_rate(kafka, &db_url, &relay_topic, n).await;
-    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)")).await;
+    let _ = admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+        .await;
     let (relay, insert) = result?;
     println!("outbox inserts:      {insert:>10.0} rows/s (committed, 1000 per transaction)");
     println!("outbox relay (e2e):  {relay:>10.0} events/s");

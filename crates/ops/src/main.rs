@@ -11,17 +11,24 @@ use platform::kafka::KafkaConfig;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: ops topics-list | topics-ensure | dlq-replay <topic>.dlq | bench [EVENTS]";
+const USAGE: &str =
+    "usage: ops topics-list | topics-ensure | dlq-replay <topic>.dlq | bench [EVENTS]";
 
 fn kafka() -> KafkaConfig {
-    let servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS").unwrap_or_else(|_| "127.0.0.1:59092".into());
+    let servers =
+        std::env::var("KAFKA_BOOTSTRAP_SERVERS").unwrap_or_else(|_| "127.0.0.1:59092".into());
     KafkaConfig::new(servers, "ops")
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["topics-list"] => {
             for t in platform::kafka::admin::platform_topics() {
                 println!("{t}");
@@ -29,7 +36,12 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         ["topics-ensure"] => {
             let topics = platform::kafka::admin::platform_topics();
-            platform::kafka::admin::ensure_topics(&kafka(), &topics, events::topics::DEFAULT_PARTITIONS).await?;
+            platform::kafka::admin::ensure_topics(
+                &kafka(),
+                &topics,
+                events::topics::DEFAULT_PARTITIONS,
+            )
+            .await?;
             println!("{} topics present", topics.len());
         }
         ["dlq-replay", topic] => {
@@ -38,7 +50,9 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         ["bench", rest @ ..] => {
             let events = match rest.first() {
-                Some(n) => n.parse().map_err(|_| anyhow::anyhow!("EVENTS must be a number"))?,
+                Some(n) => n
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("EVENTS must be a number"))?,
                 None => 50_000,
             };
             bench::run(&kafka(), events).await?;

@@ -237,13 +237,31 @@ pub async fn revert_all_migrations(
     service: EmbeddedMigrations,
 ) -> anyhow::Result<()> {
     use diesel::connection::Connection as _;
+    use diesel::migration::MigrationSource;
+    use diesel::pg::Pg;
     use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
     let url = url.expose().clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)?;
+        // Both sets share one history table, so each is reverted only while the newest
+        // applied version is one of its own.
         for source in [service, KIT_MIGRATIONS] {
-            conn.revert_all_migrations(source)
-                .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+            let own =
+                MigrationSource::<Pg>::migrations(&source).map_err(|e| anyhow::anyhow!("{e}"))?;
+            loop {
+                let applied = conn
+                    .applied_migrations()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let last = applied.iter().map(ToString::to_string).max();
+                let Some(m) = own
+                    .iter()
+                    .find(|m| Some(m.name().version().to_string()) == last)
+                else {
+                    break;
+                };
+                conn.revert_migration(&**m)
+                    .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+            }
         }
         Ok(())
     })

@@ -34,13 +34,17 @@ pub fn unique(prefix: &str) -> String {
 
 fn url_for(db: &str) -> String {
     let admin = admin_url();
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(b, _)| b)
+        .to_owned();
     format!("{base}/{db}")
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A database of its own for one test; dropped (forcibly) when the value is dropped.
@@ -53,7 +57,11 @@ impl TestDb {
     /// Copies the template `<name>` (created and migrated by `migrate` on first use, by
     /// whichever test process gets there first) into a new database. `fingerprint` must
     /// change when the migrations change, so a stale template is never reused.
-    pub async fn from_template<F, Fut>(name: &str, fingerprint: &str, migrate: F) -> anyhow::Result<Self>
+    pub async fn from_template<F, Fut>(
+        name: &str,
+        fingerprint: &str,
+        migrate: F,
+    ) -> anyhow::Result<Self>
     where
         F: FnOnce(String) -> Fut,
         Fut: Future<Output = anyhow::Result<()>>,
@@ -62,9 +70,13 @@ impl TestDb {
         let mut admin = AsyncPgConnection::establish(&admin_url()).await?;
         // Serialise template creation across test processes; copying needs no lock.
         let lock = fnv(&template) as i64;
-        admin.batch_execute(&format!("SELECT pg_advisory_lock({lock})")).await?;
+        admin
+            .batch_execute(&format!("SELECT pg_advisory_lock({lock})"))
+            .await?;
         let built = ensure_template(&mut admin, &template, migrate).await;
-        admin.batch_execute(&format!("SELECT pg_advisory_unlock({lock})")).await?;
+        admin
+            .batch_execute(&format!("SELECT pg_advisory_unlock({lock})"))
+            .await?;
         built?;
 
         let db = format!("t_{}", uuid::Uuid::now_v7().simple());
@@ -78,7 +90,11 @@ impl TestDb {
     }
 }
 
-async fn ensure_template<F, Fut>(admin: &mut AsyncPgConnection, template: &str, migrate: F) -> anyhow::Result<()>
+async fn ensure_template<F, Fut>(
+    admin: &mut AsyncPgConnection,
+    template: &str,
+    migrate: F,
+) -> anyhow::Result<()>
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
@@ -89,10 +105,11 @@ where
         #[diesel(sql_type = diesel::sql_types::Bool)]
         exists: bool,
     }
-    let found: Exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
-        .bind::<diesel::sql_types::Text, _>(template)
-        .get_result(admin)
-        .await?;
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<diesel::sql_types::Text, _>(template)
+            .get_result(admin)
+            .await?;
     if found.exists {
         return Ok(());
     }
@@ -100,9 +117,13 @@ where
     // leaves a half-migrated template behind.
     let building = format!("{template}_building");
     admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+        ))
         .await?;
-    admin.batch_execute(&format!("CREATE DATABASE \"{building}\"")).await?;
+    admin
+        .batch_execute(&format!("CREATE DATABASE \"{building}\""))
+        .await?;
     migrate(url_for(&building)).await?;
     admin
         .batch_execute(&format!(
@@ -119,7 +140,10 @@ impl Drop for TestDb {
         // Drop runs outside any async context we could borrow; a short-lived runtime on its
         // own thread does the cleanup.
         let cleanup = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async move {

@@ -44,7 +44,9 @@ impl BrokerProcess {
         }
         let cache = std::env::var("XDG_CACHE_HOME")
             .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache"));
+            .unwrap_or_else(|_| {
+                PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache")
+            });
         cache.join("tansu-0.6.0/bin/tansu")
     }
 
@@ -119,7 +121,9 @@ impl PgProcess {
             .filter(|p| p.join("pg_ctl").exists())
             .collect();
         found.sort();
-        found.pop().ok_or_else(|| anyhow::anyhow!("no PostgreSQL server binaries found"))
+        found
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("no PostgreSQL server binaries found"))
     }
 
     fn run(&self, program: &str, args: &[&str]) -> anyhow::Result<()> {
@@ -150,11 +154,26 @@ impl PgProcess {
             dir: tempfile::tempdir()?,
         };
         if is_root() {
-            let status = Command::new("chown").arg("postgres").arg(pg.dir.path()).status()?;
+            let status = Command::new("chown")
+                .arg("postgres")
+                .arg(pg.dir.path())
+                .status()?;
             anyhow::ensure!(status.success(), "chown failed");
         }
         let data = pg.data();
-        pg.run("initdb", &["-D", path(&data)?, "-U", "postgres", "--auth=trust", "--no-locale", "-E", "UTF8"])?;
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                path(&data)?,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-locale",
+                "-E",
+                "UTF8",
+            ],
+        )?;
         pg.start()?;
         Ok(pg)
     }
@@ -166,19 +185,41 @@ impl PgProcess {
     pub fn start(&self) -> anyhow::Result<()> {
         let data = self.data();
         let log = self.dir.path().join("pg.log");
-        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, path(self.dir.path())?);
-        self.run("pg_ctl", &["-D", path(&data)?, "-l", path(&log)?, "-o", &opts, "-w", "-t", "60", "start"])
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            path(self.dir.path())?
+        );
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path(&data)?,
+                "-l",
+                path(&log)?,
+                "-o",
+                &opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
     }
 
     /// Immediate shutdown: connections drop as in a crash.
     pub fn stop(&self) -> anyhow::Result<()> {
         let data = self.data();
-        self.run("pg_ctl", &["-D", path(&data)?, "-m", "immediate", "-w", "stop"])
+        self.run(
+            "pg_ctl",
+            &["-D", path(&data)?, "-m", "immediate", "-w", "stop"],
+        )
     }
 }
 
 fn path(p: &Path) -> anyhow::Result<&str> {
-    p.to_str().ok_or_else(|| anyhow::anyhow!("non-UTF-8 path {}", p.display()))
+    p.to_str()
+        .ok_or_else(|| anyhow::anyhow!("non-UTF-8 path {}", p.display()))
 }
 
 impl Drop for PgProcess {

@@ -2,10 +2,10 @@
 //! mid-stream: every event applied, none applied twice.
 
 use crate::common::*;
+use platform::kafka::KafkaConfig;
 use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner};
 use platform::kafka::outbox::Outbox;
 use platform::kafka::relay::{OutboxRelay, RelayConfig};
-use platform::kafka::KafkaConfig;
 use std::time::Duration;
 use test_support::BrokerProcess;
 use tokio_util::sync::CancellationToken;
@@ -32,9 +32,19 @@ async fn ten_thousand_events_survive_a_broker_crash() {
         batch_size: 500,
         ..RelayConfig::default()
     };
-    tokio::spawn(OutboxRelay::new(producer_pool.clone(), &kafka, relay_cfg).unwrap().run(stop.clone()));
+    tokio::spawn(
+        OutboxRelay::new(producer_pool.clone(), &kafka, relay_cfg)
+            .unwrap()
+            .run(stop.clone()),
+    );
     let group = test_support::unique("it.restart");
-    let runner = ConsumerRunner::new(consumer_pool.clone(), &kafka, ConsumerConfig::new(group, &[&topic]), ProbeHandler).unwrap();
+    let runner = ConsumerRunner::new(
+        consumer_pool.clone(),
+        &kafka,
+        ConsumerConfig::new(group, &[&topic]),
+        ProbeHandler,
+    )
+    .unwrap();
     tokio::spawn(runner.run(stop.clone()));
 
     // Events keep being committed (100 per transaction) while the broker goes down.
@@ -53,21 +63,31 @@ async fn ten_thousand_events_survive_a_broker_crash() {
         })
     };
 
-    eventually(Duration::from_secs(120), "a third of the events to be applied", || async {
-        applied(&consumer_pool).await.total >= EVENTS / 3
-    })
+    eventually(
+        Duration::from_secs(120),
+        "a third of the events to be applied",
+        || async { applied(&consumer_pool).await.total >= EVENTS / 3 },
+    )
     .await;
     broker.kill().unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     broker.restart().unwrap();
 
     writer.await.unwrap();
-    eventually(Duration::from_secs(240), "all events to be applied", || async {
-        applied(&consumer_pool).await.total >= EVENTS
-    })
+    eventually(
+        Duration::from_secs(240),
+        "all events to be applied",
+        || async { applied(&consumer_pool).await.total >= EVENTS },
+    )
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(applied(&consumer_pool).await, Counts { total: EVENTS, distinct: EVENTS });
+    assert_eq!(
+        applied(&consumer_pool).await,
+        Counts {
+            total: EVENTS,
+            distinct: EVENTS
+        }
+    );
     assert_eq!(unpublished(&producer_pool).await, 0);
     stop.cancel();
 }

@@ -6,9 +6,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use events::proto::platform::v1::ProbeRecorded;
 use platform::config::Secret;
 use platform::db::{DbConfig, DbPool};
+use platform::kafka::KafkaConfig;
 use platform::kafka::consumer::{EventHandler, HandlerError, Incoming};
 use platform::kafka::outbox::OutboxRecord;
-use platform::kafka::KafkaConfig;
 use prost::Message;
 use std::time::{Duration, Instant};
 use test_support::TestDb;
@@ -74,14 +74,20 @@ pub fn probe(topic: &str, stream: &str, sequence: i64) -> OutboxRecord {
 pub struct ProbeHandler;
 
 impl EventHandler for ProbeHandler {
-    async fn handle(&self, conn: &mut AsyncPgConnection, event: &Incoming) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        conn: &mut AsyncPgConnection,
+        event: &Incoming,
+    ) -> Result<(), HandlerError> {
         let probe: ProbeRecorded = event.decode()?;
-        diesel::sql_query("INSERT INTO applied (stream_id, sequence, event_id) VALUES ($1, $2, $3)")
-            .bind::<diesel::sql_types::Text, _>(&probe.stream_id)
-            .bind::<diesel::sql_types::BigInt, _>(probe.sequence)
-            .bind::<diesel::sql_types::Uuid, _>(event.envelope.id)
-            .execute(conn)
-            .await?;
+        diesel::sql_query(
+            "INSERT INTO applied (stream_id, sequence, event_id) VALUES ($1, $2, $3)",
+        )
+        .bind::<diesel::sql_types::Text, _>(&probe.stream_id)
+        .bind::<diesel::sql_types::BigInt, _>(probe.sequence)
+        .bind::<diesel::sql_types::Uuid, _>(event.envelope.id)
+        .execute(conn)
+        .await?;
         Ok(())
     }
 }

@@ -29,10 +29,22 @@ fn group_config(group: &str, topic: &str, never_commit: bool) -> ConsumerConfig 
 #[tokio::test]
 #[ignore = "runs only as the child process of consumer_killed_between_db_commit_and_offset_commit"]
 async fn child_consumer() {
-    let Ok(spec) = std::env::var(CHILD_ENV) else { return };
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let mut parts = spec.split('|');
-    let (url, topic, group) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
-    let runner = ConsumerRunner::new(pool_for(url), &kafka(), group_config(group, topic, true), ProbeHandler).unwrap();
+    let (url, topic, group) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let runner = ConsumerRunner::new(
+        pool_for(url),
+        &kafka(),
+        group_config(group, topic, true),
+        ProbeHandler,
+    )
+    .unwrap();
     runner.run(CancellationToken::new()).await;
 }
 
@@ -46,37 +58,73 @@ async fn consumer_killed_between_db_commit_and_offset_commit() {
     let group = test_support::unique("it.crash");
 
     let mut conn = producer_pool.get().await.unwrap();
-    let records: Vec<_> = (0..EVENTS).map(|i| probe(&topic, &format!("s{}", i % 10), i / 10)).collect();
-    Outbox::new("it").add_records(&mut conn, &records, None).await.unwrap();
+    let records: Vec<_> = (0..EVENTS)
+        .map(|i| probe(&topic, &format!("s{}", i % 10), i / 10))
+        .collect();
+    Outbox::new("it")
+        .add_records(&mut conn, &records, None)
+        .await
+        .unwrap();
     drop(conn);
     let stop = CancellationToken::new();
-    tokio::spawn(OutboxRelay::new(producer_pool.clone(), &kafka, RelayConfig::default()).unwrap().run(stop.clone()));
+    tokio::spawn(
+        OutboxRelay::new(producer_pool.clone(), &kafka, RelayConfig::default())
+            .unwrap()
+            .run(stop.clone()),
+    );
 
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "consumer_crash::child_consumer", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "consumer_crash::child_consumer",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, format!("{}|{topic}|{group}", consumer_db.url))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    eventually(Duration::from_secs(90), "the child to apply every event", || async {
-        applied(&consumer_pool).await.total >= EVENTS
-    })
+    eventually(
+        Duration::from_secs(90),
+        "the child to apply every event",
+        || async { applied(&consumer_pool).await.total >= EVENTS },
+    )
     .await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert_eq!(applied(&consumer_pool).await.total, EVENTS);
 
     // The successor in the same group gets the uncommitted records again.
-    let runner = ConsumerRunner::new(consumer_pool.clone(), &kafka, group_config(&group, &topic, false), ProbeHandler).unwrap();
+    let runner = ConsumerRunner::new(
+        consumer_pool.clone(),
+        &kafka,
+        group_config(&group, &topic, false),
+        ProbeHandler,
+    )
+    .unwrap();
     let stats = runner.stats();
     tokio::spawn(runner.run(stop.clone()));
-    eventually(Duration::from_secs(90), "every record to be redelivered", || {
-        let stats = stats.clone();
-        async move { ConsumerStats::get(&stats.duplicates) >= EVENTS as u64 }
-    })
+    eventually(
+        Duration::from_secs(90),
+        "every record to be redelivered",
+        || {
+            let stats = stats.clone();
+            async move { ConsumerStats::get(&stats.duplicates) >= EVENTS as u64 }
+        },
+    )
     .await;
-    assert_eq!(ConsumerStats::get(&stats.applied), 0, "a redelivered event was applied again");
-    assert_eq!(applied(&consumer_pool).await, Counts { total: EVENTS, distinct: EVENTS });
+    assert_eq!(
+        ConsumerStats::get(&stats.applied),
+        0,
+        "a redelivered event was applied again"
+    );
+    assert_eq!(
+        applied(&consumer_pool).await,
+        Counts {
+            total: EVENTS,
+            distinct: EVENTS
+        }
+    );
     stop.cancel();
 }

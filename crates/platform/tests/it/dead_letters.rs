@@ -43,16 +43,26 @@ async fn malformed_records_are_dead_lettered_and_good_ones_flow() {
             let record = FutureRecord::to(&topic).key(key.as_bytes());
             let record = match bad_sent % 3 {
                 0 => record.payload(&b"no envelope"[..]),
-                1 => record
-                    .payload(&good.payload)
-                    .headers(OwnedHeaders::new().insert(Header { key: "ce_specversion", value: Some("1.0") }).insert(Header {
-                        key: "ce_id",
-                        value: Some("not-a-uuid"),
-                    })),
+                1 => record.payload(&good.payload).headers(
+                    OwnedHeaders::new()
+                        .insert(Header {
+                            key: "ce_specversion",
+                            value: Some("1.0"),
+                        })
+                        .insert(Header {
+                            key: "ce_id",
+                            value: Some("not-a-uuid"),
+                        }),
+                ),
                 // A valid envelope around bytes that do not decode as the message.
-                _ => record.payload(&[0xff_u8, 0xff, 0xff][..]).headers(platform::kafka::headers::to_kafka(&env)),
+                _ => record
+                    .payload(&[0xff_u8, 0xff, 0xff][..])
+                    .headers(platform::kafka::headers::to_kafka(&env)),
             };
-            producer.send(record, Duration::from_secs(10)).await.unwrap();
+            producer
+                .send(record, Duration::from_secs(10))
+                .await
+                .unwrap();
             bad_sent += 1;
         }
     }
@@ -60,16 +70,35 @@ async fn malformed_records_are_dead_lettered_and_good_ones_flow() {
 
     let stop = CancellationToken::new();
     let group = test_support::unique("it.dlq");
-    let runner = ConsumerRunner::new(consumer_pool.clone(), &kafka, ConsumerConfig::new(group.clone(), &[&topic]), ProbeHandler).unwrap();
+    let runner = ConsumerRunner::new(
+        consumer_pool.clone(),
+        &kafka,
+        ConsumerConfig::new(group.clone(), &[&topic]),
+        ProbeHandler,
+    )
+    .unwrap();
     let stats = runner.stats();
     tokio::spawn(runner.run(stop.clone()));
 
-    eventually(Duration::from_secs(60), "good records applied and bad ones dead-lettered", || {
-        let (stats, pool) = (stats.clone(), consumer_pool.clone());
-        async move { applied(&pool).await.total as usize >= GOOD && ConsumerStats::get(&stats.dead_lettered) as usize >= BAD }
-    })
+    eventually(
+        Duration::from_secs(60),
+        "good records applied and bad ones dead-lettered",
+        || {
+            let (stats, pool) = (stats.clone(), consumer_pool.clone());
+            async move {
+                applied(&pool).await.total as usize >= GOOD
+                    && ConsumerStats::get(&stats.dead_lettered) as usize >= BAD
+            }
+        },
+    )
     .await;
-    assert_eq!(applied(&consumer_pool).await, Counts { total: GOOD as i64, distinct: GOOD as i64 });
+    assert_eq!(
+        applied(&consumer_pool).await,
+        Counts {
+            total: GOOD as i64,
+            distinct: GOOD as i64
+        }
+    );
     stop.cancel();
 
     // Every poison record is on the DLQ with the reason and where it came from.
@@ -79,7 +108,9 @@ async fn malformed_records_are_dead_lettered_and_good_ones_flow() {
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
-    reader.subscribe(&[&events::topics::dlq_of(&topic)]).unwrap();
+    reader
+        .subscribe(&[&events::topics::dlq_of(&topic)])
+        .unwrap();
     let mut seen = 0;
     while seen < BAD {
         let m = tokio::time::timeout(Duration::from_secs(30), reader.recv())
@@ -93,7 +124,10 @@ async fn malformed_records_are_dead_lettered_and_good_ones_flow() {
                 .and_then(|h| h.value)
                 .map(|v| String::from_utf8_lossy(v).into_owned())
         };
-        assert!(!get(dlq::ERROR).unwrap_or_default().is_empty(), "missing error header");
+        assert!(
+            !get(dlq::ERROR).unwrap_or_default().is_empty(),
+            "missing error header"
+        );
         assert_eq!(get(dlq::ORIGIN_TOPIC).as_deref(), Some(topic.as_str()));
         assert!(get(dlq::ORIGIN_OFFSET).is_some());
         assert_eq!(get(dlq::CONSUMER_GROUP).as_deref(), Some(group.as_str()));
@@ -101,7 +135,9 @@ async fn malformed_records_are_dead_lettered_and_good_ones_flow() {
     }
     assert_eq!(seen, BAD);
     assert!(
-        tokio::time::timeout(Duration::from_secs(3), reader.recv()).await.is_err(),
+        tokio::time::timeout(Duration::from_secs(3), reader.recv())
+            .await
+            .is_err(),
         "more dead letters than poison records"
     );
 }

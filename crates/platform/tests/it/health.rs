@@ -9,15 +9,20 @@ use platform::db::DbConfig;
 use platform::http::health::{DatabaseCheck, Readiness};
 use platform::http::server::{HttpConfig, start};
 use platform::http::{ApiError, ApiResult};
+use platform::kafka::BrokerCheck;
 use platform::kafka::outbox::Outbox;
 use platform::kafka::relay::{OutboxRelay, RelayConfig};
-use platform::kafka::BrokerCheck;
 use std::time::Duration;
 use test_support::PgProcess;
 use tokio_util::sync::CancellationToken;
 
 async fn status(client: &reqwest::Client, url: &str) -> u16 {
-    client.get(url).send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+    client
+        .get(url)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,7 +30,12 @@ async fn readiness_follows_the_database_and_the_relay_resumes() {
     test_support::init_logs();
     let pg = PgProcess::start_new().expect("private PostgreSQL");
     let url = pg.url("postgres");
-    platform::db::run_migrations(&Secret::new(url.clone()), platform::db::NO_SERVICE_MIGRATIONS).await.unwrap();
+    platform::db::run_migrations(
+        &Secret::new(url.clone()),
+        platform::db::NO_SERVICE_MIGRATIONS,
+    )
+    .await
+    .unwrap();
     let mut cfg = DbConfig::for_url(&url);
     cfg.wait_timeout = Duration::from_millis(500);
     cfg.connect_timeout = Duration::from_millis(500);
@@ -34,7 +44,9 @@ async fn readiness_follows_the_database_and_the_relay_resumes() {
     let topic = topic(&kafka, "health").await;
 
     let stop = CancellationToken::new();
-    let readiness = Readiness::new().with(DatabaseCheck(pool.clone())).with(BrokerCheck::new(&kafka).unwrap());
+    let readiness = Readiness::new()
+        .with(DatabaseCheck(pool.clone()))
+        .with(BrokerCheck::new(&kafka).unwrap());
     let server = start(&HttpConfig::ephemeral(), readiness, |_| {}, stop.clone()).unwrap();
     let ready = format!("http://{}/health/ready", server.addr);
     let live = format!("http://{}/health/live", server.addr);
@@ -43,7 +55,11 @@ async fn readiness_follows_the_database_and_the_relay_resumes() {
         max_backoff: Duration::from_secs(1),
         ..RelayConfig::default()
     };
-    tokio::spawn(OutboxRelay::new(pool.clone(), &kafka, relay_cfg).unwrap().run(stop.clone()));
+    tokio::spawn(
+        OutboxRelay::new(pool.clone(), &kafka, relay_cfg)
+            .unwrap()
+            .run(stop.clone()),
+    );
 
     let outbox = Outbox::new("it");
     let add = |n: i64| {
@@ -56,22 +72,51 @@ async fn readiness_follows_the_database_and_the_relay_resumes() {
     };
     assert_eq!(status(&client, &ready).await, 200);
     add(10).await;
-    eventually(Duration::from_secs(30), "the first events to be published", || async { unpublished(&pool).await == 0 }).await;
+    eventually(
+        Duration::from_secs(30),
+        "the first events to be published",
+        || async { unpublished(&pool).await == 0 },
+    )
+    .await;
 
     pg.stop().unwrap();
-    eventually(Duration::from_secs(15), "readiness to report 503", || async { status(&client, &ready).await == 503 }).await;
-    let body: serde_json::Value = client.get(&ready).send().await.unwrap().json().await.unwrap();
+    eventually(
+        Duration::from_secs(15),
+        "readiness to report 503",
+        || async { status(&client, &ready).await == 503 },
+    )
+    .await;
+    let body: serde_json::Value = client
+        .get(&ready)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["success"], false);
     assert_eq!(body["data"]["checks"]["database"], "down");
     assert_eq!(body["data"]["checks"]["broker"], "up");
-    assert_eq!(status(&client, &live).await, 200, "liveness must not follow dependencies");
+    assert_eq!(
+        status(&client, &live).await,
+        200,
+        "liveness must not follow dependencies"
+    );
     // The relay keeps failing while the database is away.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     pg.start().unwrap();
-    eventually(Duration::from_secs(30), "readiness to recover", || async { status(&client, &ready).await == 200 }).await;
+    eventually(Duration::from_secs(30), "readiness to recover", || async {
+        status(&client, &ready).await == 200
+    })
+    .await;
     add(10).await;
-    eventually(Duration::from_secs(30), "the relay to publish after the outage", || async { unpublished(&pool).await == 0 }).await;
+    eventually(
+        Duration::from_secs(30),
+        "the relay to publish after the outage",
+        || async { unpublished(&pool).await == 0 },
+    )
+    .await;
     stop.cancel();
 }
 
@@ -94,7 +139,9 @@ async fn an_exhausted_pool_answers_503_with_retry_after() {
                 "/sleep",
                 web::get().to(|pool: web::Data<platform::db::DbPool>| async move {
                     let mut conn = platform::db::conn(&pool).await?;
-                    conn.batch_execute("SELECT pg_sleep(2)").await.map_err(ApiError::internal)?;
+                    conn.batch_execute("SELECT pg_sleep(2)")
+                        .await
+                        .map_err(ApiError::internal)?;
                     ApiResult::Ok(HttpResponse::Ok().finish())
                 }),
             );

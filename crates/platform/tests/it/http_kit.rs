@@ -24,13 +24,17 @@ fn routes(cfg: &mut web::ServiceConfig) {
         "/tools",
         web::post().to(|body: ValidJson<NewTool>| async move {
             let t = body.into_inner();
-            ApiResult::Ok(envelope::created(json!({ "displayName": t.display_name, "quantity": t.quantity })))
+            ApiResult::Ok(envelope::created(
+                json!({ "displayName": t.display_name, "quantity": t.quantity }),
+            ))
         }),
     )
     .route(
         "/boom",
         web::get().to(|| async {
-            ApiResult::<HttpResponse>::Err(ApiError::internal(anyhow::anyhow!("password=hunter2 at db-7.internal")))
+            ApiResult::<HttpResponse>::Err(ApiError::internal(anyhow::anyhow!(
+                "password=hunter2 at db-7.internal"
+            )))
         }),
     );
 }
@@ -38,12 +42,18 @@ fn routes(cfg: &mut web::ServiceConfig) {
 fn server(stop: &CancellationToken) -> (Running, reqwest::Client) {
     let mut cfg = HttpConfig::ephemeral();
     cfg.body_limit = 1024;
-    (start(&cfg, Readiness::new(), routes, stop.clone()).unwrap(), reqwest::Client::new())
+    (
+        start(&cfg, Readiness::new(), routes, stop.clone()).unwrap(),
+        reqwest::Client::new(),
+    )
 }
 
 async fn call(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
-    (status, res.json().await.expect("every answer is a JSON envelope"))
+    (
+        status,
+        res.json().await.expect("every answer is a JSON envelope"),
+    )
 }
 
 #[tokio::test]
@@ -52,32 +62,103 @@ async fn bad_input_gets_an_envelope_with_the_right_status() {
     let (srv, client) = server(&stop);
     let url = format!("http://{}/tools", srv.addr);
 
-    let (s, b) = call(client.post(&url).header("content-type", "application/json").body("{not json").send().await.unwrap()).await;
+    let (s, b) = call(
+        client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, &b["success"]), (400, &json!(false)));
     assert!(b["message"].as_str().unwrap().contains("malformed JSON"));
 
-    let (s, b) = call(client.post(&url).header("content-type", "text/plain").body("hi").send().await.unwrap()).await;
+    let (s, b) = call(
+        client
+            .post(&url)
+            .header("content-type", "text/plain")
+            .body("hi")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(b["message"].as_str().unwrap().contains("application/json"));
 
-    let (s, b) = call(client.post(&url).json(&json!({ "displayName": "x".repeat(2000), "quantity": 1 })).send().await.unwrap()).await;
+    let (s, b) = call(
+        client
+            .post(&url)
+            .json(&json!({ "displayName": "x".repeat(2000), "quantity": 1 }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, &b["success"]), (413, &json!(false)));
 
-    let (s, b) = call(client.post(&url).json(&json!({ "displayName": "ab", "quantity": 99 })).send().await.unwrap()).await;
+    let (s, b) = call(
+        client
+            .post(&url)
+            .json(&json!({ "displayName": "ab", "quantity": 99 }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
-    let fields: Vec<&str> = b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = b["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, vec!["displayName", "quantity"]);
 
-    let (s, b) = call(client.post(&url).json(&json!({ "quantity": 2 })).send().await.unwrap()).await;
+    let (s, b) = call(
+        client
+            .post(&url)
+            .json(&json!({ "quantity": 2 }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
-    assert!(b["message"].as_str().unwrap().contains("displayName"), "{b}");
+    assert!(
+        b["message"].as_str().unwrap().contains("displayName"),
+        "{b}"
+    );
 
-    let (s, b) = call(client.get(format!("http://{}/nowhere", srv.addr)).send().await.unwrap()).await;
-    assert_eq!((s, &b["success"], &b["data"]), (404, &json!(false), &Value::Null));
+    let (s, b) = call(
+        client
+            .get(format!("http://{}/nowhere", srv.addr))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, &b["success"], &b["data"]),
+        (404, &json!(false), &Value::Null)
+    );
 
-    let (s, b) = call(client.post(&url).json(&json!({ "displayName": "Drill", "quantity": 2 })).send().await.unwrap()).await;
+    let (s, b) = call(
+        client
+            .post(&url)
+            .json(&json!({ "displayName": "Drill", "quantity": 2 }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 201);
-    assert_eq!(b, json!({ "success": true, "data": { "displayName": "Drill", "quantity": 2 }, "message": null }));
+    assert_eq!(
+        b,
+        json!({ "success": true, "data": { "displayName": "Drill", "quantity": 2 }, "message": null })
+    );
     stop.cancel();
 }
 
@@ -85,7 +166,11 @@ async fn bad_input_gets_an_envelope_with_the_right_status() {
 async fn server_errors_say_nothing_internal() {
     let stop = CancellationToken::new();
     let (srv, client) = server(&stop);
-    let res = client.get(format!("http://{}/boom", srv.addr)).send().await.unwrap();
+    let res = client
+        .get(format!("http://{}/boom", srv.addr))
+        .send()
+        .await
+        .unwrap();
     let (s, b) = call(res).await;
     assert_eq!(s, 500);
     assert_eq!(b["message"], "Internal Server Error");
@@ -98,16 +183,40 @@ async fn request_ids_are_echoed_or_generated_and_metrics_are_served() {
     let stop = CancellationToken::new();
     let (srv, client) = server(&stop);
     let live = format!("http://{}/health/live", srv.addr);
-    let res = client.get(&live).header("x-request-id", "client-abc-1").send().await.unwrap();
+    let res = client
+        .get(&live)
+        .header("x-request-id", "client-abc-1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-request-id"], "client-abc-1");
-    let res = client.get(&live).header("x-request-id", "bad id with spaces").send().await.unwrap();
+    let res = client
+        .get(&live)
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
     let generated = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_ne!(generated, "bad id with spaces");
     assert!(uuid::Uuid::parse_str(&generated).is_ok());
 
-    client.get(format!("http://{}/nowhere", srv.addr)).send().await.unwrap();
-    let metrics = client.get(format!("http://{}/metrics", srv.addr)).send().await.unwrap().text().await.unwrap();
+    client
+        .get(format!("http://{}/nowhere", srv.addr))
+        .send()
+        .await
+        .unwrap();
+    let metrics = client
+        .get(format!("http://{}/metrics", srv.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
-    assert!(metrics.contains("route=\"unmatched\""), "unmatched paths share one label: {metrics}");
+    assert!(
+        metrics.contains("route=\"unmatched\""),
+        "unmatched paths share one label: {metrics}"
+    );
     stop.cancel();
 }

@@ -29,22 +29,37 @@ async fn shape(url: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn migrations_revert_cleanly_and_reapply() {
-    let db = test_support::TestDb::from_template("empty", "empty-1", |_| async { Ok(()) }).await.unwrap();
+    let db = test_support::TestDb::from_template("empty", "empty-1", |_| async { Ok(()) })
+        .await
+        .unwrap();
     let url = Secret::new(db.url.clone());
-    let applied = platform::db::run_migrations(&url, platform::db::NO_SERVICE_MIGRATIONS).await.unwrap();
+    let applied = platform::db::run_migrations(&url, platform::db::NO_SERVICE_MIGRATIONS)
+        .await
+        .unwrap();
     assert!(!applied.is_empty());
     let first = shape(&db.url).await;
     assert!(first.iter().any(|c| c.starts_with("outbox.event_id")));
 
-    platform::db::revert_all_migrations(&url, platform::db::NO_SERVICE_MIGRATIONS).await.unwrap();
+    platform::db::revert_all_migrations(&url, platform::db::NO_SERVICE_MIGRATIONS)
+        .await
+        .unwrap();
     let reverted = shape(&db.url).await;
     assert!(
-        reverted.iter().all(|c| c.contains("__diesel_schema_migrations")),
+        reverted
+            .iter()
+            .all(|c| c.contains("__diesel_schema_migrations")),
         "left behind after revert: {reverted:?}"
     );
 
-    platform::db::run_migrations(&url, platform::db::NO_SERVICE_MIGRATIONS).await.unwrap();
+    platform::db::run_migrations(&url, platform::db::NO_SERVICE_MIGRATIONS)
+        .await
+        .unwrap();
     assert_eq!(shape(&db.url).await, first);
     // A second run applies nothing.
-    assert!(platform::db::run_migrations(&url, platform::db::NO_SERVICE_MIGRATIONS).await.unwrap().is_empty());
+    assert!(
+        platform::db::run_migrations(&url, platform::db::NO_SERVICE_MIGRATIONS)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -41,9 +41,11 @@ async fn entity_and_event_commit_together_and_are_applied_once() {
         .transaction::<(), platform::db::DbError, _>(|conn| {
             let record = probe(&topic, "widget-2", 0);
             async move {
-                diesel::sql_query("INSERT INTO widgets (id, name) VALUES (gen_random_uuid(), 'saw')")
-                    .execute(conn)
-                    .await?;
+                diesel::sql_query(
+                    "INSERT INTO widgets (id, name) VALUES (gen_random_uuid(), 'saw')",
+                )
+                .execute(conn)
+                .await?;
                 outbox.add_record(conn, &record, None).await?;
                 Err(platform::db::DbError::NotFound)
             }
@@ -57,17 +59,31 @@ async fn entity_and_event_commit_together_and_are_applied_once() {
     let relay = OutboxRelay::new(producer_pool.clone(), &kafka, RelayConfig::default()).unwrap();
     tokio::spawn(relay.run(stop.clone()));
     let group = test_support::unique("it.pipeline");
-    let runner = ConsumerRunner::new(consumer_pool.clone(), &kafka, ConsumerConfig::new(group, &[&topic]), ProbeHandler).unwrap();
+    let runner = ConsumerRunner::new(
+        consumer_pool.clone(),
+        &kafka,
+        ConsumerConfig::new(group, &[&topic]),
+        ProbeHandler,
+    )
+    .unwrap();
     let stats = runner.stats();
     tokio::spawn(runner.run(stop.clone()));
 
-    eventually(Duration::from_secs(60), "the event to be applied", || async {
-        applied(&consumer_pool).await.total == 1
-    })
+    eventually(
+        Duration::from_secs(60),
+        "the event to be applied",
+        || async { applied(&consumer_pool).await.total == 1 },
+    )
     .await;
     // Give a stray second delivery time to show up before judging.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(applied(&consumer_pool).await, Counts { total: 1, distinct: 1 });
+    assert_eq!(
+        applied(&consumer_pool).await,
+        Counts {
+            total: 1,
+            distinct: 1
+        }
+    );
     assert_eq!(unpublished(&producer_pool).await, 0);
     assert_eq!(ConsumerStats::get(&stats.applied), 1);
     stop.cancel();
