@@ -1,6 +1,9 @@
 //! Integration tests of the kit against real PostgreSQL and a real Kafka-protocol broker.
 //! One binary (link time); every test has its own database and its own topics.
 
+// Helpers outside #[test] functions panic on purpose: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 mod broker_restart;
