@@ -15,3 +15,17 @@ pub mod http;
 pub mod kafka;
 pub mod shutdown;
 pub mod telemetry;
+
+/// Every variable the kit reads, for the README's configuration reference.
+pub const VARS: &[&[config::VarDoc]] = &[http::server::VARS, db::VARS, kafka::VARS, telemetry::VARS];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_readme_documents_every_variable() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+        for var in super::VARS.iter().flat_map(|group| group.iter()) {
+            assert!(readme.contains(&format!("`{}`", var.name)), "README lacks {}", var.name);
+        }
+    }
+}

@@ -125,6 +125,14 @@ impl ConsumerConfig {
     }
 }
 
+impl ConsumerConfig {
+    /// Applies the operator's overrides (`CONSUMER_MAX_ATTEMPTS`).
+    pub fn with_vars(mut self, v: &mut crate::config::Vars<'_>) -> Self {
+        self.max_attempts = v.or("CONSUMER_MAX_ATTEMPTS", self.max_attempts).max(1);
+        self
+    }
+}
+
 /// Counters a test or an operator can read while the runner works.
 #[derive(Debug, Default)]
 pub struct ConsumerStats {

@@ -24,8 +24,8 @@ pub const VARS: &[VarDoc] = &[
     },
     VarDoc {
         name: "KAFKA_MESSAGE_TIMEOUT",
-        default: Some("30s"),
-        doc: "How long the producer retries one message before the relay backs off and retries the batch.",
+        default: Some("300s"),
+        doc: "How long the producer retries one message before the relay backs off and retries the batch. Keep it longer than a broker restart: a timeout makes the idempotent producer bump its epoch, which tansu 0.6 mishandles.",
     },
     VarDoc {
         name: "OUTBOX_BATCH_SIZE",
@@ -39,8 +39,8 @@ pub const VARS: &[VarDoc] = &[
     },
     VarDoc {
         name: "OUTBOX_RETENTION",
-        default: Some("7d as 168h"),
-        doc: "How long published rows are kept before pruning (written like `168h`).",
+        default: Some("168h"),
+        doc: "How long published rows are kept before pruning.",
     },
     VarDoc {
         name: "CONSUMER_MAX_ATTEMPTS",
@@ -48,6 +48,11 @@ pub const VARS: &[VarDoc] = &[
         doc: "Attempts for a failing handler before its message goes to the topic's `.dlq`.",
     },
 ];
+
+/// librdkafka's own default. A message that times out makes the idempotent producer bump
+/// its epoch; tansu 0.6 then fails every later produce from that producer (and its SQLite
+/// engine panics), so outages must be ridden out by retrying, not by timing out.
+pub const DEFAULT_MESSAGE_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
@@ -72,7 +77,7 @@ impl KafkaConfig {
         Self {
             bootstrap_servers: bootstrap_servers.into(),
             client_id: client_id.into(),
-            message_timeout: Duration::from_secs(30),
+            message_timeout: DEFAULT_MESSAGE_TIMEOUT,
         }
     }
 
