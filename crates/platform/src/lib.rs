@@ -6,8 +6,10 @@
 //!   and the server with graceful shutdown;
 //! - [`db`]: the diesel-async pool, error mapping and migrations;
 //! - [`kafka`]: outbox and relay, inbox consumer runner, dead letters, topics;
-//! - [`cli`]: the `serve` / `migrate` / `dlq-replay` commands every binary shares.
+//! - [`cli`]: the `serve` / `migrate` / `dlq-replay` commands every binary shares;
+//! - [`app`]: the whole life of a service process, so `main.rs` stays a few lines.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -17,15 +19,22 @@ pub mod shutdown;
 pub mod telemetry;
 
 /// Every variable the kit reads, for the README's configuration reference.
-pub const VARS: &[&[config::VarDoc]] = &[http::server::VARS, db::VARS, kafka::VARS, telemetry::VARS];
+pub const VARS: &[&[config::VarDoc]] =
+    &[http::server::VARS, db::VARS, kafka::VARS, telemetry::VARS];
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_readme_documents_every_variable() {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .unwrap();
         for var in super::VARS.iter().flat_map(|group| group.iter()) {
-            assert!(readme.contains(&format!("`{}`", var.name)), "README lacks {}", var.name);
+            assert!(
+                readme.contains(&format!("`{}`", var.name)),
+                "README lacks {}",
+                var.name
+            );
         }
     }
 }

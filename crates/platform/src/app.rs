@@ -1,0 +1,224 @@
+//! The life of a service process, written once: parse the command, read and check the
+//! configuration, start telemetry, then either migrate, replay a DLQ, or serve (pool,
+//! outbox relay, consumers, HTTP) until SIGTERM, and stop gracefully.
+//!
+//! A service's `main.rs` is then a few lines:
+//!
+//! ```ignore
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     platform::app::main(SPEC, Config::from_vars, |mut app, config| async move {
+//!         app.spawn_consumer(consumer_config(), Handler::new(config.clone()))?;
+//!         app.serve(move |cfg| routes::configure(cfg, config.clone())).await
+//!     })
+//!     .await
+//! }
+//! ```
+
+use crate::cli::Command;
+use crate::config::{ProcessEnv, Vars};
+use crate::db::{DbConfig, DbPool};
+use crate::http::health::{DatabaseCheck, Readiness, ReadinessCheck};
+use crate::http::server::HttpConfig;
+use crate::kafka::consumer::{ConsumerConfig, ConsumerRunner, EventHandler};
+use crate::kafka::outbox::Outbox;
+use crate::kafka::relay::{OutboxRelay, RelayConfig};
+use crate::kafka::{BrokerCheck, KafkaConfig};
+use crate::telemetry::TelemetryConfig;
+use actix_web::web;
+use diesel_migrations::EmbeddedMigrations;
+use std::future::Future;
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// What distinguishes one service from another at start-up.
+pub struct ServiceSpec {
+    /// Service name: log/trace service name, `ce_source`, pool `application_name`.
+    pub name: &'static str,
+    pub default_port: u16,
+    pub migrations: EmbeddedMigrations,
+}
+
+/// The settings every service has.
+#[derive(Debug, Clone)]
+pub struct BaseConfig {
+    pub http: HttpConfig,
+    pub db: DbConfig,
+    pub kafka: KafkaConfig,
+    pub relay: RelayConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+impl BaseConfig {
+    pub fn from_vars(v: &mut Vars<'_>, spec: &ServiceSpec) -> Self {
+        Self {
+            http: HttpConfig::from_vars(v, spec.default_port),
+            db: DbConfig::from_vars(v),
+            kafka: KafkaConfig::from_vars(v, spec.name),
+            relay: RelayConfig::from_vars(v),
+            telemetry: TelemetryConfig::from_vars(v),
+        }
+    }
+}
+
+/// A serving service: its pool, outbox, shutdown token and background tasks.
+pub struct App {
+    pub name: &'static str,
+    pub config: BaseConfig,
+    pub pool: DbPool,
+    pub outbox: Outbox,
+    pub shutdown: CancellationToken,
+    readiness: Readiness,
+    tasks: JoinSet<()>,
+}
+
+impl App {
+    /// Adds a dependency to `/health/ready` (beyond the database and the broker).
+    pub fn add_readiness(&mut self, check: impl ReadinessCheck + 'static) {
+        self.readiness = std::mem::take(&mut self.readiness).with(check);
+    }
+
+    /// Starts a consumer that runs until shutdown.
+    pub fn spawn_consumer<H: EventHandler>(
+        &mut self,
+        config: ConsumerConfig,
+        handler: H,
+    ) -> anyhow::Result<()> {
+        let mut vars = Vars::new(&ProcessEnv);
+        let config = config.with_vars(&mut vars);
+        vars.finish()?;
+        let runner = ConsumerRunner::new(self.pool.clone(), &self.config.kafka, config, handler)?;
+        self.tasks.spawn(runner.run(self.shutdown.clone()));
+        Ok(())
+    }
+
+    /// Runs a background task (a scheduled job, say) that must stop on `shutdown`.
+    pub fn spawn_task<F>(&mut self, task: impl FnOnce(CancellationToken) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(task(self.shutdown.clone()));
+    }
+
+    /// Starts the outbox relay and the HTTP server, then waits for shutdown and gives
+    /// background tasks the configured time to finish.
+    pub async fn serve<F>(mut self, configure: F) -> anyhow::Result<()>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        let relay = OutboxRelay::new(
+            self.pool.clone(),
+            &self.config.kafka,
+            self.config.relay.clone(),
+        )?;
+        self.tasks.spawn(relay.run(self.shutdown.clone()));
+        let server = crate::http::server::start(
+            &self.config.http,
+            self.readiness.clone(),
+            configure,
+            self.shutdown.clone(),
+        )?;
+        let served = server.task.await;
+        // However the server ended, everything else stops with it.
+        self.shutdown.cancel();
+        let grace = self.config.http.shutdown_timeout;
+        let drained = tokio::time::timeout(grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "background tasks did not stop in time"
+            );
+        }
+        served??;
+        Ok(())
+    }
+}
+
+/// Runs a service process; see the module docs. `load` reads the service's own settings
+/// (its problems are reported together with the common ones).
+pub async fn main<E, L, R, Fut>(spec: ServiceSpec, load: L, run: R) -> ExitCode
+where
+    L: FnOnce(&mut Vars<'_>) -> E,
+    R: FnOnce(App, E) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let command = match Command::parse(std::env::args().skip(1)) {
+        Ok(c) => c,
+        Err(usage) => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut vars = Vars::new(&ProcessEnv);
+    let base = BaseConfig::from_vars(&mut vars, &spec);
+    let extra = load(&mut vars);
+    if let Err(e) = vars.finish() {
+        eprintln!("{}: {e}", spec.name);
+        return ExitCode::from(2);
+    }
+    let _telemetry = match crate::telemetry::init(spec.name, &base.telemetry) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("{}: telemetry: {e:#}", spec.name);
+            return ExitCode::FAILURE;
+        }
+    };
+    match run_command(command, spec, base, extra, run).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "exiting on error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_command<E, R, Fut>(
+    command: Command,
+    spec: ServiceSpec,
+    base: BaseConfig,
+    extra: E,
+    run: R,
+) -> anyhow::Result<()>
+where
+    R: FnOnce(App, E) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    match command {
+        Command::Migrate => {
+            let applied = crate::db::run_migrations(&base.db.url, spec.migrations).await?;
+            tracing::info!(count = applied.len(), versions = ?applied, "migrations applied");
+            Ok(())
+        }
+        Command::DlqReplay { dlq_topic } => {
+            let n =
+                crate::kafka::dlq::replay(&base.kafka, &dlq_topic, Duration::from_secs(5)).await?;
+            tracing::info!(replayed = n, dlq_topic, "DLQ replayed");
+            Ok(())
+        }
+        Command::Serve => {
+            if base.db.migrate_on_start {
+                crate::db::run_migrations(&base.db.url, spec.migrations).await?;
+            }
+            let pool = crate::db::build_pool(&base.db, spec.name)?;
+            let readiness = Readiness::new()
+                .with(DatabaseCheck(pool.clone()))
+                .with(BrokerCheck::new(&base.kafka)?);
+            let app = App {
+                name: spec.name,
+                outbox: Outbox::new(spec.name),
+                pool,
+                config: base,
+                shutdown: crate::shutdown::on_signal(),
+                readiness,
+                tasks: JoinSet::new(),
+            };
+            tracing::info!(service = spec.name, "starting");
+            run(app, extra).await
+        }
+    }
+}
