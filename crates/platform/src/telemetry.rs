@@ -149,3 +149,35 @@ pub fn current_trace_id() -> Option<String> {
     let sc = cx.span().span_context().clone();
     sc.is_valid().then(|| sc.trace_id().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[test]
+    fn trace_context_goes_out_and_comes_back() {
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let producer_span = tracing::info_span!("produce");
+            let _entered = producer_span.enter();
+            let (traceparent, _) = current_trace_context();
+            let traceparent = traceparent.expect("a traceparent inside a span");
+            assert!(
+                traceparent.starts_with("00-") && traceparent.len() == 55,
+                "{traceparent}"
+            );
+            let trace_id = current_trace_id().unwrap();
+            assert!(traceparent.contains(&trace_id));
+
+            // A consumer's span adopts the remote parent: same trace id.
+            let carrier = HeaderPairs(vec![("traceparent".into(), traceparent)]);
+            let consumer_span = tracing::info_span!(parent: None, "consume");
+            set_remote_parent(&consumer_span, &carrier);
+            let _c = consumer_span.enter();
+            assert_eq!(current_trace_id().as_deref(), Some(trace_id.as_str()));
+        });
+    }
+}

@@ -108,6 +108,9 @@ pub struct ConsumerConfig {
     pub inbox_retention: Duration,
     /// How soon the group notices a member that died without leaving.
     pub session_timeout: Duration,
+    /// Longest pause between polls before the member leaves the group; also the
+    /// rebalance timeout, i.e. how long a rejoin may wait for members that are gone.
+    pub max_poll_interval: Duration,
 }
 
 impl ConsumerConfig {
@@ -121,6 +124,10 @@ impl ConsumerConfig {
             auto_commit_interval: Duration::from_secs(1),
             inbox_retention: Duration::from_secs(14 * 24 * 3600),
             session_timeout: Duration::from_secs(10),
+            // Kafka's default is 5 minutes. After a broker restart tansu 0.6 holds a rejoin
+            // until the previous member ids time out by this value, so a shorter one
+            // bounds the pause; handlers are short transactions, well within it.
+            max_poll_interval: Duration::from_secs(45),
         }
     }
 }

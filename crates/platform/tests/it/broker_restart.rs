@@ -3,9 +3,9 @@
 
 use crate::common::*;
 use platform::kafka::KafkaConfig;
-use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner};
+use platform::kafka::consumer::ConsumerConfig;
 use platform::kafka::outbox::Outbox;
-use platform::kafka::relay::{OutboxRelay, RelayConfig};
+use platform::kafka::relay::RelayConfig;
 use std::time::Duration;
 use test_support::BrokerProcess;
 use tokio_util::sync::CancellationToken;
@@ -29,20 +29,14 @@ async fn ten_thousand_events_survive_a_broker_crash() {
         batch_size: 500,
         ..RelayConfig::default()
     };
-    tokio::spawn(
-        OutboxRelay::new(producer_pool.clone(), &kafka, relay_cfg)
-            .unwrap()
-            .run(stop.clone()),
-    );
+    spawn_relay(&producer_pool, &kafka, relay_cfg, &stop);
     let group = test_support::unique("it.restart");
-    let runner = ConsumerRunner::new(
-        consumer_pool.clone(),
+    spawn_probe_consumer(
+        &consumer_pool,
         &kafka,
         ConsumerConfig::new(group, &[&topic]),
-        ProbeHandler,
-    )
-    .unwrap();
-    tokio::spawn(runner.run(stop.clone()));
+        &stop,
+    );
 
     // Events keep being committed (100 per transaction) while the broker goes down.
     let writer = {
@@ -67,7 +61,9 @@ async fn ten_thousand_events_survive_a_broker_crash() {
     )
     .await;
     broker.kill().unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Longer than the consumer's session timeout, so the group has to be rebuilt after the
+    // restart, the slowest path to recovery.
+    tokio::time::sleep(Duration::from_secs(12)).await;
     broker.restart().unwrap();
 
     writer.await.unwrap();

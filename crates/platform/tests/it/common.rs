@@ -7,11 +7,16 @@ use events::proto::platform::v1::ProbeRecorded;
 use platform::config::Secret;
 use platform::db::{DbConfig, DbPool};
 use platform::kafka::KafkaConfig;
-use platform::kafka::consumer::{EventHandler, HandlerError, Incoming};
+use platform::kafka::consumer::{
+    ConsumerConfig, ConsumerRunner, ConsumerStats, EventHandler, HandlerError, Incoming,
+};
 use platform::kafka::outbox::OutboxRecord;
+use platform::kafka::relay::{OutboxRelay, RelayConfig};
 use prost::Message;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use test_support::TestDb;
+use tokio_util::sync::CancellationToken;
 
 /// A database with the kit's tables plus the tests' `widgets` (producer side) and
 /// `applied` (consumer side) tables.
@@ -139,4 +144,28 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("timed out after {timeout:?} waiting for {what}");
+}
+
+/// Runs an outbox relay over `pool` until `stop`.
+pub fn spawn_relay(
+    pool: &DbPool,
+    kafka: &KafkaConfig,
+    config: RelayConfig,
+    stop: &CancellationToken,
+) {
+    let relay = OutboxRelay::new(pool.clone(), kafka, config).expect("relay");
+    tokio::spawn(relay.run(stop.clone()));
+}
+
+/// Runs a [`ProbeHandler`] consumer until `stop`; returns its counters.
+pub fn spawn_probe_consumer(
+    pool: &DbPool,
+    kafka: &KafkaConfig,
+    config: ConsumerConfig,
+    stop: &CancellationToken,
+) -> Arc<ConsumerStats> {
+    let runner = ConsumerRunner::new(pool.clone(), kafka, config, ProbeHandler).expect("consumer");
+    let stats = runner.stats();
+    tokio::spawn(runner.run(stop.clone()));
+    stats
 }

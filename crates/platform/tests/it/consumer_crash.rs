@@ -5,11 +5,13 @@
 //! (see `child_consumer`), so the kill is a real SIGKILL of a real process.
 
 use crate::common::*;
+use platform::kafka::KafkaConfig;
 use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner, ConsumerStats};
 use platform::kafka::outbox::Outbox;
-use platform::kafka::relay::{OutboxRelay, RelayConfig};
+use platform::kafka::relay::RelayConfig;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use test_support::BrokerProcess;
 use tokio_util::sync::CancellationToken;
 
 const EVENTS: i64 = 200;
@@ -25,6 +27,16 @@ fn group_config(group: &str, topic: &str, never_commit: bool) -> ConsumerConfig 
     cfg
 }
 
+/// A failing test must not leave its child consuming in the background.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The child's body; ignored in normal runs, started by the test below.
 #[tokio::test]
 #[ignore = "runs only as the child process of consumer_killed_between_db_commit_and_offset_commit"]
@@ -32,15 +44,18 @@ async fn child_consumer() {
     let Ok(spec) = std::env::var(CHILD_ENV) else {
         return;
     };
+    test_support::init_logs();
     let mut parts = spec.split('|');
-    let (url, topic, group) = (
+    let (url, bootstrap, topic, group) = (
+        parts.next().unwrap(),
         parts.next().unwrap(),
         parts.next().unwrap(),
         parts.next().unwrap(),
     );
+    let kafka = KafkaConfig::new(bootstrap, "it-child");
     let runner = ConsumerRunner::new(
         pool_for(url),
-        &kafka(),
+        &kafka,
         group_config(group, topic, true),
         ProbeHandler,
     )
@@ -50,7 +65,11 @@ async fn child_consumer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_killed_between_db_commit_and_offset_commit() {
-    let kafka = kafka();
+    // A broker of its own: the group is rebuilt around a dead member here, and on the
+    // shared tansu broker, with other tests' groups joining and leaving at the same time,
+    // that rebuild was seen to stall for minutes; alone it takes seconds.
+    let broker = BrokerProcess::start().expect("start a private broker");
+    let kafka = KafkaConfig::new(broker.bootstrap(), "it-consumer-crash");
     let topic = topic(&kafka, "crash").await;
     let producer_db = db().await;
     let consumer_db = db().await;
@@ -67,44 +86,42 @@ async fn consumer_killed_between_db_commit_and_offset_commit() {
         .unwrap();
     drop(conn);
     let stop = CancellationToken::new();
-    tokio::spawn(
-        OutboxRelay::new(producer_pool.clone(), &kafka, RelayConfig::default())
-            .unwrap()
-            .run(stop.clone()),
-    );
+    spawn_relay(&producer_pool, &kafka, RelayConfig::default(), &stop);
 
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "consumer_crash::child_consumer",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(CHILD_ENV, format!("{}|{topic}|{group}", consumer_db.url))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "consumer_crash::child_consumer",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env(
+                CHILD_ENV,
+                format!("{}|{}|{topic}|{group}", consumer_db.url, broker.bootstrap()),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     eventually(
         Duration::from_secs(90),
         "the child to apply every event",
         || async { applied(&consumer_pool).await.total >= EVENTS },
     )
     .await;
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
     assert_eq!(applied(&consumer_pool).await.total, EVENTS);
 
     // The successor in the same group gets the uncommitted records again.
-    let runner = ConsumerRunner::new(
-        consumer_pool.clone(),
+    let stats = spawn_probe_consumer(
+        &consumer_pool,
         &kafka,
         group_config(&group, &topic, false),
-        ProbeHandler,
-    )
-    .unwrap();
-    let stats = runner.stats();
-    tokio::spawn(runner.run(stop.clone()));
+        &stop,
+    );
     eventually(
         Duration::from_secs(90),
         "every record to be redelivered",

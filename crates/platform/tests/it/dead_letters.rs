@@ -2,7 +2,7 @@
 //! partition keeps flowing; replaying the DLQ after a fix applies them.
 
 use crate::common::*;
-use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner, ConsumerStats};
+use platform::kafka::consumer::{ConsumerConfig, ConsumerStats};
 use platform::kafka::dlq::headers as dlq;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
@@ -70,15 +70,12 @@ async fn malformed_records_are_dead_lettered_and_good_ones_flow() {
 
     let stop = CancellationToken::new();
     let group = test_support::unique("it.dlq");
-    let runner = ConsumerRunner::new(
-        consumer_pool.clone(),
+    let stats = spawn_probe_consumer(
+        &consumer_pool,
         &kafka,
         ConsumerConfig::new(group.clone(), &[&topic]),
-        ProbeHandler,
-    )
-    .unwrap();
-    let stats = runner.stats();
-    tokio::spawn(runner.run(stop.clone()));
+        &stop,
+    );
 
     eventually(
         Duration::from_secs(60),

@@ -11,7 +11,7 @@ use platform::http::server::{HttpConfig, start};
 use platform::http::{ApiError, ApiResult};
 use platform::kafka::BrokerCheck;
 use platform::kafka::outbox::Outbox;
-use platform::kafka::relay::{OutboxRelay, RelayConfig};
+use platform::kafka::relay::RelayConfig;
 use std::time::Duration;
 use test_support::PgProcess;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +23,24 @@ async fn status(client: &reqwest::Client, url: &str) -> u16 {
         .await
         .map(|r| r.status().as_u16())
         .unwrap_or(0)
+}
+
+/// `GET /db` runs one query through the pool.
+fn db_route(
+    pool: platform::db::DbPool,
+) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(pool.clone())).route(
+            "/db",
+            web::get().to(|pool: web::Data<platform::db::DbPool>| async move {
+                let mut conn = platform::db::conn(&pool).await?;
+                conn.batch_execute("SELECT 1")
+                    .await
+                    .map_err(platform::db::DbError::from)?;
+                ApiResult::Ok(HttpResponse::Ok().finish())
+            }),
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +65,14 @@ async fn readiness_follows_the_database_and_the_relay_resumes() {
     let readiness = Readiness::new()
         .with(DatabaseCheck(pool.clone()))
         .with(BrokerCheck::new(&kafka).unwrap());
-    let server = start(&HttpConfig::ephemeral(), readiness, |_| {}, stop.clone()).unwrap();
+    let server = start(
+        &HttpConfig::ephemeral(),
+        readiness,
+        db_route(pool.clone()),
+        stop.clone(),
+    )
+    .unwrap();
+    let db_url = format!("http://{}/db", server.addr);
     let ready = format!("http://{}/health/ready", server.addr);
     let live = format!("http://{}/health/live", server.addr);
     let client = reqwest::Client::new();
@@ -55,11 +80,7 @@ async fn readiness_follows_the_database_and_the_relay_resumes() {
         max_backoff: Duration::from_secs(1),
         ..RelayConfig::default()
     };
-    tokio::spawn(
-        OutboxRelay::new(pool.clone(), &kafka, relay_cfg)
-            .unwrap()
-            .run(stop.clone()),
-    );
+    spawn_relay(&pool, &kafka, relay_cfg, &stop);
 
     let outbox = Outbox::new("it");
     let add = |n: i64| {
@@ -102,6 +123,14 @@ async fn readiness_follows_the_database_and_the_relay_resumes() {
         200,
         "liveness must not follow dependencies"
     );
+    let res = client.get(&db_url).send().await.unwrap();
+    assert_eq!(
+        res.status().as_u16(),
+        503,
+        "a dead database is a 503, not a 500"
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["message"], "Service Unavailable");
     // The relay keeps failing while the database is away.
     tokio::time::sleep(Duration::from_secs(2)).await;
 

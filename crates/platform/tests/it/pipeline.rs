@@ -4,9 +4,9 @@
 use crate::common::*;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner, ConsumerStats};
+use platform::kafka::consumer::{ConsumerConfig, ConsumerStats};
 use platform::kafka::outbox::Outbox;
-use platform::kafka::relay::{OutboxRelay, RelayConfig};
+use platform::kafka::relay::RelayConfig;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -56,18 +56,14 @@ async fn entity_and_event_commit_together_and_are_applied_once() {
     drop(conn);
 
     let stop = CancellationToken::new();
-    let relay = OutboxRelay::new(producer_pool.clone(), &kafka, RelayConfig::default()).unwrap();
-    tokio::spawn(relay.run(stop.clone()));
+    spawn_relay(&producer_pool, &kafka, RelayConfig::default(), &stop);
     let group = test_support::unique("it.pipeline");
-    let runner = ConsumerRunner::new(
-        consumer_pool.clone(),
+    let stats = spawn_probe_consumer(
+        &consumer_pool,
         &kafka,
         ConsumerConfig::new(group, &[&topic]),
-        ProbeHandler,
-    )
-    .unwrap();
-    let stats = runner.stats();
-    tokio::spawn(runner.run(stop.clone()));
+        &stop,
+    );
 
     eventually(
         Duration::from_secs(60),
