@@ -176,7 +176,9 @@ CONF
     step "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     mkdir -p "$STATE/run/pg"; is_root && chown postgres "$STATE/run/pg" "$STATE/logs" 2>/dev/null
     touch "$STATE/logs/postgres.log"; is_root && chown postgres "$STATE/logs/postgres.log"
-    as_pg "$bin/pg_ctl" -D "$pgdata" -l "$STATE/logs/postgres.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null \
+    # setsid: a Ctrl-C in the terminal that ran `up` (or a killed test run) must not reach
+    # the servers, which outlive the command that started them.
+    setsid -w bash -c "$(declare -f is_root as_pg); as_pg '$bin/pg_ctl' -D '$pgdata' -l '$STATE/logs/postgres.log' -o '-p $PG_PORT' -w -t 60 start" >/dev/null \
       || die "PostgreSQL did not start; see $STATE/logs/postgres.log"
     ok "postgres running"
   fi
@@ -210,7 +212,7 @@ redis_up() {
   if [[ -n "$(pid_of redis)" ]]; then ok "redis already running on 127.0.0.1:$REDIS_PORT"; return; fi
   step "starting Redis on 127.0.0.1:$REDIS_PORT"
   mkdir -p "$STATE/redis"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
+  setsid redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
     --daemonize yes --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" \
     --appendonly yes --save "" >/dev/null
   wait_port 127.0.0.1 "$REDIS_PORT" 20 || die "Redis did not start; see $STATE/logs/redis.log"
@@ -231,7 +233,7 @@ broker_up() {
   # It listens on IPv4 only: advertise 127.0.0.1, never localhost. The SQLite path is
   # resolved against the working directory (an absolute one is not honoured), hence the cd.
   local bin; bin="$(tansu_path)"
-  (cd "$STATE/broker" && exec nohup "$bin" broker \
+  (cd "$STATE/broker" && exec setsid nohup "$bin" broker \
     --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
     --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
     --storage-engine "sqlite://broker.db" \
@@ -287,7 +289,7 @@ services_up() {
       env $(service_env "$name" "$port" | xargs) "$bin" migrate >>"$STATE/logs/$name.log" 2>&1 \
         || die "$name migrations failed; see $STATE/logs/$name.log"
     fi
-    env $(service_env "$name" "$port" | xargs) nohup "$bin" serve >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+    env $(service_env "$name" "$port" | xargs) setsid nohup "$bin" serve >>"$STATE/logs/$name.log" 2>&1 </dev/null &
     echo $! >"$STATE/run/$name.pid"
   done
   for entry in "${SERVICES[@]}"; do
