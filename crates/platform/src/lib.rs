@@ -6,10 +6,12 @@
 //!   and the server with graceful shutdown;
 //! - [`db`]: the diesel-async pool, error mapping and migrations;
 //! - [`kafka`]: outbox and relay, inbox consumer runner, dead letters, topics;
+//! - [`auth`]: access-token verification (JWKS, deny-list) and the `AuthUser` extractor;
 //! - [`cli`]: the `serve` / `migrate` / `dlq-replay` commands every binary shares;
 //! - [`app`]: the whole life of a service process, so `main.rs` stays a few lines.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod auth;
 mod broker_restart;
 mod consumer_crash;
 mod dead_letters;

@@ -1,0 +1,305 @@
+//! Verifying access tokens, the same way in every service and the gateway.
+//!
+//! Tokens are EdDSA (Ed25519) JWTs issued by the auth service. Verification uses only the
+//! auth service's public keys from its JWKS document: fetched on first use, cached, and
+//! fetched again when a token names a `kid` the cache does not know (a key rotation),
+//! at most once per [`AuthConfig::min_refresh_interval`] so forged `kid`s cannot turn the
+//! verifier into a flood of JWKS requests. Only `EdDSA` is accepted, whatever the header
+//! says; `iss`, `aud` and `exp` are checked; a session listed in the Redis deny-list (set
+//! by the auth service on logout or revocation) is refused.
+//!
+//! Handlers take [`AuthUser`] as a parameter and never parse headers themselves.
+
+use crate::config::{Dur, VarDoc, Vars};
+use crate::http::ApiError;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures::future::LocalBoxFuture;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+use uuid::Uuid;
+
+pub const VARS: &[VarDoc] = &[
+    VarDoc {
+        name: "AUTH_JWKS_URL",
+        default: Some("http://127.0.0.1:18081/.well-known/jwks.json"),
+        doc: "Where the auth service publishes its public signing keys.",
+    },
+    VarDoc {
+        name: "AUTH_ISSUER",
+        default: Some("neighbourly-auth"),
+        doc: "Expected `iss` of access tokens.",
+    },
+    VarDoc {
+        name: "AUTH_AUDIENCE",
+        default: Some("neighbourly"),
+        doc: "Expected `aud` of access tokens.",
+    },
+    VarDoc {
+        name: "AUTH_LEEWAY",
+        default: Some("30s"),
+        doc: "Clock skew tolerated when checking `exp` and `iat`.",
+    },
+    VarDoc {
+        name: "REDIS_URL",
+        default: Some("redis://127.0.0.1:56379"),
+        doc: "Redis holding the session deny-list (and rate-limit counters).",
+    },
+];
+
+/// Redis key of a revoked session; the auth service sets it with a TTL equal to the
+/// remaining life of the longest access token of that session.
+pub fn revoked_session_key(sid: &Uuid) -> String {
+    format!("auth:revoked-session:{sid}")
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub jwks_url: String,
+    pub issuer: String,
+    pub audience: String,
+    pub redis_url: String,
+    /// Clock skew tolerated on `exp`/`iat`.
+    pub leeway: Duration,
+    pub min_refresh_interval: Duration,
+}
+
+impl AuthConfig {
+    pub fn from_vars(v: &mut Vars<'_>) -> Self {
+        Self {
+            jwks_url: v.or(
+                "AUTH_JWKS_URL",
+                "http://127.0.0.1:18081/.well-known/jwks.json".to_owned(),
+            ),
+            issuer: v.or("AUTH_ISSUER", "neighbourly-auth".to_owned()),
+            audience: v.or("AUTH_AUDIENCE", "neighbourly".to_owned()),
+            redis_url: v.or("REDIS_URL", "redis://127.0.0.1:56379".to_owned()),
+            leeway: v.or("AUTH_LEEWAY", Dur(Duration::from_secs(30))).0,
+            min_refresh_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The user id.
+    pub sub: Uuid,
+    /// The session id (the deny-list key).
+    pub sid: Uuid,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub perms: Vec<String>,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("authentication required")]
+    Missing,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    #[error("session revoked")]
+    Revoked,
+    /// The JWKS or the deny-list cannot be read: fail closed, but as a 503, not a 401, so
+    /// clients retry instead of logging the user out.
+    #[error("token verification unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Missing => ApiError::unauthorized("authentication required"),
+            // The reason stays in the log: telling a client why its forgery failed helps it.
+            AuthError::Invalid(reason) => {
+                tracing::debug!(reason, "token rejected");
+                ApiError::unauthorized("invalid or expired token")
+            }
+            AuthError::Revoked => ApiError::unauthorized("session has been revoked"),
+            AuthError::Unavailable(cause) => ApiError::unavailable(anyhow::anyhow!(cause)),
+        }
+    }
+}
+
+struct KeyCache {
+    keys: HashMap<String, DecodingKey>,
+    fetched_at: Option<Instant>,
+}
+
+/// Verifies access tokens; cheap to clone and shared by every worker.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    config: Arc<AuthConfig>,
+    http: reqwest::Client,
+    cache: Arc<RwLock<KeyCache>>,
+    redis: redis::aio::ConnectionManager,
+}
+
+impl TokenVerifier {
+    pub async fn new(config: AuthConfig) -> anyhow::Result<Self> {
+        let client = redis::Client::open(config.redis_url.as_str())?;
+        let redis = redis::aio::ConnectionManager::new(client).await?;
+        Ok(Self {
+            config: Arc::new(config),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .build()?,
+            cache: Arc::new(RwLock::new(KeyCache {
+                keys: HashMap::new(),
+                fetched_at: None,
+            })),
+            redis,
+        })
+    }
+
+    /// Fetches the JWKS now (also used to warm the cache at start-up).
+    pub async fn refresh_keys(&self) -> Result<usize, AuthError> {
+        let set: JwkSet = self
+            .http
+            .get(&self.config.jwks_url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| AuthError::Unavailable(format!("JWKS fetch: {e}")))?
+            .json()
+            .await
+            .map_err(|e| AuthError::Unavailable(format!("JWKS body: {e}")))?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let Some(kid) = jwk.common.key_id.clone() else {
+                continue;
+            };
+            match DecodingKey::from_jwk(jwk) {
+                Ok(k) => {
+                    keys.insert(kid, k);
+                }
+                Err(e) => tracing::warn!(kid, error = %e, "unusable key in JWKS"),
+            }
+        }
+        let n = keys.len();
+        let mut cache = self.cache.write().await;
+        cache.keys = keys;
+        cache.fetched_at = Some(Instant::now());
+        Ok(n)
+    }
+
+    async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
+        {
+            let cache = self.cache.read().await;
+            if let Some(k) = cache.keys.get(kid) {
+                return Ok(k.clone());
+            }
+            let recently = cache
+                .fetched_at
+                .is_some_and(|t| t.elapsed() < self.config.min_refresh_interval);
+            if recently {
+                return Err(AuthError::Invalid(format!("unknown kid {kid:?}")));
+            }
+        }
+        self.refresh_keys().await?;
+        self.cache
+            .read()
+            .await
+            .keys
+            .get(kid)
+            .cloned()
+            .ok_or_else(|| AuthError::Invalid(format!("unknown kid {kid:?}")))
+    }
+
+    /// Checks signature, algorithm, issuer, audience, expiry and the deny-list.
+    pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        // The header is attacker-controlled: it chooses nothing but which of our keys to try.
+        if header.alg != Algorithm::EdDSA {
+            return Err(AuthError::Invalid(format!(
+                "algorithm {:?} not allowed",
+                header.alg
+            )));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| AuthError::Invalid("no kid".into()))?;
+        let key = self.key(&kid).await?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&[&self.config.audience]);
+        validation.set_issuer(&[&self.config.issuer]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = self.config.leeway.as_secs();
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?
+            .claims;
+        let revoked: bool =
+            redis::AsyncCommands::exists(&mut self.redis.clone(), revoked_session_key(&claims.sid))
+                .await
+                .map_err(|e| AuthError::Unavailable(format!("deny-list: {e}")))?;
+        if revoked {
+            return Err(AuthError::Revoked);
+        }
+        Ok(claims)
+    }
+}
+
+/// The authenticated caller. Put it in a handler's parameters to require a valid token.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub Claims);
+
+impl AuthUser {
+    pub fn id(&self) -> Uuid {
+        self.0.sub
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.0.roles.iter().any(|r| r == role)
+    }
+
+    pub fn has_permission(&self, perm: &str) -> bool {
+        self.0.perms.iter().any(|p| p == perm)
+    }
+
+    /// The permission guard: 403 unless the token carries `perm`.
+    pub fn require(&self, perm: &str) -> Result<(), ApiError> {
+        if self.has_permission(perm) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+impl FromRequest for AuthUser {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let verifier = req.app_data::<web::Data<TokenVerifier>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let verifier = verifier.ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("TokenVerifier not registered"))
+            })?;
+            let token = token.ok_or(AuthError::Missing).map_err(ApiError::from)?;
+            let claims = verifier.verify(&token).await.map_err(ApiError::from)?;
+            Ok(AuthUser(claims))
+        })
+    }
+}
