@@ -248,7 +248,14 @@ broker_up() {
 OPS_BUILT=""
 ops() {
   if [[ -z "$OPS_BUILT" ]]; then
-    (cd "$ROOT" && cargo build -q -p ops) || die "building the ops tool failed"
+    local bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/ops"
+    if [[ -x "$bin" ]]; then
+      (cd "$ROOT" && cargo build -q -p ops) || die "building the ops tool failed"
+    else
+      # First build: cargo's "Compiling" lines are the progress report.
+      step "building the ops tool (the first build compiles the dependencies: a few minutes)"
+      (cd "$ROOT" && cargo build -p ops) || die "building the ops tool failed"
+    fi
     OPS_BUILT=1
   fi
   KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP" "${CARGO_TARGET_DIR:-$ROOT/target}/debug/ops" "$@"
