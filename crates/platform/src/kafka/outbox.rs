@@ -81,28 +81,15 @@ impl Outbox {
         record: &OutboxRecord,
         request_id: Option<&RequestId>,
     ) -> Result<Uuid, DbError> {
-        let env = Envelope::new(self.service, &record.event_type);
-        let (traceparent, tracestate) = crate::telemetry::current_trace_context();
-        diesel::insert_into(outbox::table)
-            .values(NewRow {
-                event_id: env.id,
-                topic: &record.topic,
-                partition_key: &record.key,
-                event_type: &record.event_type,
-                source: &env.source,
-                subject: record.subject.as_deref(),
-                occurred_at: env.time,
-                traceparent: traceparent.as_deref(),
-                tracestate: tracestate.as_deref(),
-                request_id: request_id.map(|r| r.0.as_str()),
-                payload: &record.payload,
-            })
-            .execute(conn)
+        let ids = self
+            .add_records(conn, std::slice::from_ref(record), request_id)
             .await?;
-        Ok(env.id)
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| DbError::Other(anyhow::anyhow!("outbox insert returned no id")))
     }
 
-    /// Adds many records in one statement (bulk operations, benchmarks).
+    /// Adds many records in as few statements as possible (bulk operations, benchmarks).
     pub async fn add_records(
         &self,
         conn: &mut AsyncPgConnection,
