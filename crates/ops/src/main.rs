@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             println!("{} topics present", topics.len());
         }
         ["dlq-replay", topic] => {
-            let n = platform::kafka::dlq::replay(&kafka(), topic, Duration::from_secs(5)).await?;
+            let n = platform::kafka::dlq::replay(&kafka(), topic, Duration::from_secs(30)).await?;
             println!("replayed {n} record(s) from {topic}");
         }
         ["bench", rest @ ..] => {

@@ -120,22 +120,41 @@ impl App {
             configure,
             self.shutdown.clone(),
         )?;
-        let served = server.task.await;
-        // However the server ended, everything else stops with it.
+        let mut server_task = server.task;
+        // A background task that ends before shutdown (a panic in the relay or a consumer)
+        // must take the process down: a service that answers HTTP but no longer publishes
+        // or consumes would look healthy while losing its purpose. The orchestrator
+        // restarts it.
+        let mut server_done = false;
+        let outcome: anyhow::Result<()> = tokio::select! {
+            served = &mut server_task => {
+                server_done = true;
+                served.map_err(anyhow::Error::from).and_then(|r| r.map_err(anyhow::Error::from))
+            }
+            Some(ended) = self.tasks.join_next() => {
+                match ended {
+                    Err(e) if e.is_panic() => Err(anyhow::anyhow!("background task panicked: {e}")),
+                    _ if self.shutdown.is_cancelled() => Ok(()),
+                    _ => Err(anyhow::anyhow!("background task ended before shutdown")),
+                }
+            }
+        };
         self.shutdown.cancel();
-        let grace = self.config.http.shutdown_timeout;
-        let drained = tokio::time::timeout(grace, async {
+        // One deadline for everything that is still running, so the whole stop fits in
+        // the orchestrator's grace period.
+        let deadline = tokio::time::Instant::now() + self.config.http.shutdown_timeout;
+        if !server_done {
+            // A JoinHandle must not be polled again once it has completed.
+            let _ = tokio::time::timeout_at(deadline, &mut server_task).await;
+        }
+        let drained = tokio::time::timeout_at(deadline, async {
             while self.tasks.join_next().await.is_some() {}
         })
         .await;
         if drained.is_err() {
-            tracing::warn!(
-                grace_secs = grace.as_secs(),
-                "background tasks did not stop in time"
-            );
+            tracing::warn!("background tasks did not stop before the shutdown deadline");
         }
-        served??;
-        Ok(())
+        outcome
     }
 }
 
@@ -196,7 +215,7 @@ where
         }
         Command::DlqReplay { dlq_topic } => {
             let n =
-                crate::kafka::dlq::replay(&base.kafka, &dlq_topic, Duration::from_secs(5)).await?;
+                crate::kafka::dlq::replay(&base.kafka, &dlq_topic, Duration::from_secs(30)).await?;
             tracing::info!(replayed = n, dlq_topic, "DLQ replayed");
             Ok(())
         }

@@ -10,7 +10,7 @@
 //!
 //! Handlers take [`AuthUser`] as a parameter and never parse headers themselves.
 
-use crate::config::{Dur, VarDoc, Vars};
+use crate::config::{Dur, Secret, VarDoc, Vars};
 use crate::http::ApiError;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -44,7 +44,7 @@ pub const VARS: &[VarDoc] = &[
     VarDoc {
         name: "AUTH_LEEWAY",
         default: Some("30s"),
-        doc: "Clock skew tolerated when checking `exp` and `iat`.",
+        doc: "Clock skew tolerated when checking `exp`.",
     },
     VarDoc {
         name: "REDIS_URL",
@@ -64,7 +64,7 @@ pub struct AuthConfig {
     pub jwks_url: String,
     pub issuer: String,
     pub audience: String,
-    pub redis_url: String,
+    pub redis_url: Secret<String>,
     /// Clock skew tolerated on `exp`/`iat`.
     pub leeway: Duration,
     pub min_refresh_interval: Duration,
@@ -79,7 +79,10 @@ impl AuthConfig {
             ),
             issuer: v.or("AUTH_ISSUER", "neighbourly-auth".to_owned()),
             audience: v.or("AUTH_AUDIENCE", "neighbourly".to_owned()),
-            redis_url: v.or("REDIS_URL", "redis://127.0.0.1:56379".to_owned()),
+            redis_url: v.or(
+                "REDIS_URL",
+                Secret::new("redis://127.0.0.1:56379".to_owned()),
+            ),
             leeway: v.or("AUTH_LEEWAY", Dur(Duration::from_secs(30))).0,
             min_refresh_interval: Duration::from_secs(10),
         }
@@ -134,8 +137,13 @@ impl From<AuthError> for ApiError {
 
 struct KeyCache {
     keys: HashMap<String, DecodingKey>,
-    fetched_at: Option<Instant>,
+    /// Last fetch attempt, successful or not: the refresh rate limit counts both.
+    attempted_at: Option<Instant>,
+    ever_fetched: bool,
 }
+
+/// How long a deny-list lookup may take before the request gets a 503.
+const DENY_LIST_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Verifies access tokens; cheap to clone and shared by every worker.
 #[derive(Clone)]
@@ -143,12 +151,14 @@ pub struct TokenVerifier {
     config: Arc<AuthConfig>,
     http: reqwest::Client,
     cache: Arc<RwLock<KeyCache>>,
+    /// Single flight: concurrent requests with an unknown kid share one JWKS fetch.
+    refresh: Arc<tokio::sync::Mutex<()>>,
     redis: redis::aio::ConnectionManager,
 }
 
 impl TokenVerifier {
     pub async fn new(config: AuthConfig) -> anyhow::Result<Self> {
-        let client = redis::Client::open(config.redis_url.as_str())?;
+        let client = redis::Client::open(config.redis_url.expose().as_str())?;
         let redis = redis::aio::ConnectionManager::new(client).await?;
         Ok(Self {
             config: Arc::new(config),
@@ -157,14 +167,17 @@ impl TokenVerifier {
                 .build()?,
             cache: Arc::new(RwLock::new(KeyCache {
                 keys: HashMap::new(),
-                fetched_at: None,
+                attempted_at: None,
+                ever_fetched: false,
             })),
+            refresh: Arc::new(tokio::sync::Mutex::new(())),
             redis,
         })
     }
 
     /// Fetches the JWKS now (also used to warm the cache at start-up).
     pub async fn refresh_keys(&self) -> Result<usize, AuthError> {
+        self.cache.write().await.attempted_at = Some(Instant::now());
         let set: JwkSet = self
             .http
             .get(&self.config.jwks_url)
@@ -190,22 +203,33 @@ impl TokenVerifier {
         let n = keys.len();
         let mut cache = self.cache.write().await;
         cache.keys = keys;
-        cache.fetched_at = Some(Instant::now());
+        cache.ever_fetched = true;
         Ok(n)
     }
 
+    async fn cached(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
+        let cache = self.cache.read().await;
+        if let Some(k) = cache.keys.get(kid) {
+            return Ok(Some(k.clone()));
+        }
+        let recently = cache
+            .attempted_at
+            .is_some_and(|t| t.elapsed() < self.config.min_refresh_interval);
+        match (recently, cache.ever_fetched) {
+            (false, _) => Ok(None),
+            (true, true) => Err(AuthError::Invalid(format!("unknown kid {kid:?}"))),
+            (true, false) => Err(AuthError::Unavailable("JWKS not fetched yet".into())),
+        }
+    }
+
     async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
-        {
-            let cache = self.cache.read().await;
-            if let Some(k) = cache.keys.get(kid) {
-                return Ok(k.clone());
-            }
-            let recently = cache
-                .fetched_at
-                .is_some_and(|t| t.elapsed() < self.config.min_refresh_interval);
-            if recently {
-                return Err(AuthError::Invalid(format!("unknown kid {kid:?}")));
-            }
+        if let Some(k) = self.cached(kid).await? {
+            return Ok(k);
+        }
+        let _single_flight = self.refresh.lock().await;
+        // Another request may have refreshed while this one waited.
+        if let Some(k) = self.cached(kid).await? {
+            return Ok(k);
         }
         self.refresh_keys().await?;
         self.cache
@@ -240,10 +264,12 @@ impl TokenVerifier {
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?
             .claims;
-        let revoked: bool =
-            redis::AsyncCommands::exists(&mut self.redis.clone(), revoked_session_key(&claims.sid))
-                .await
-                .map_err(|e| AuthError::Unavailable(format!("deny-list: {e}")))?;
+        let mut redis = self.redis.clone();
+        let lookup = redis::AsyncCommands::exists(&mut redis, revoked_session_key(&claims.sid));
+        let revoked: bool = tokio::time::timeout(DENY_LIST_TIMEOUT, lookup)
+            .await
+            .map_err(|_| AuthError::Unavailable("deny-list: timed out".into()))?
+            .map_err(|e| AuthError::Unavailable(format!("deny-list: {e}")))?;
         if revoked {
             return Err(AuthError::Revoked);
         }

@@ -149,6 +149,11 @@ fn is_unavailable_message(message: &str) -> bool {
         || m.contains("connection reset")
         || m.contains("terminating connection")
         || m.contains("the database system is")
+        // Contention and overload, not bad input: worth retrying, and a 503 to clients.
+        || m.contains("canceling statement due to statement timeout")
+        || m.contains("deadlock detected")
+        || m.contains("could not obtain lock")
+        || m.contains("lock timeout")
 }
 
 impl From<PoolError> for DbError {

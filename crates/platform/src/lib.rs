@@ -21,8 +21,13 @@ pub mod shutdown;
 pub mod telemetry;
 
 /// Every variable the kit reads, for the README's configuration reference.
-pub const VARS: &[&[config::VarDoc]] =
-    &[http::server::VARS, db::VARS, kafka::VARS, telemetry::VARS];
+pub const VARS: &[&[config::VarDoc]] = &[
+    http::server::VARS,
+    db::VARS,
+    kafka::VARS,
+    telemetry::VARS,
+    auth::VARS,
+];
 
 #[cfg(test)]
 mod tests {

@@ -149,7 +149,9 @@ impl From<crate::db::DbError> for ApiError {
         match e {
             DbError::NotFound => Self::not_found("resource"),
             DbError::Unavailable(c) => Self::unavailable(anyhow::anyhow!(c)),
-            DbError::UniqueViolation(c) => Self::conflict(c),
+            // The constraint name would describe the schema; services that want a precise
+            // message map their constraints before this generic fallback.
+            DbError::UniqueViolation(_) => Self::conflict("already exists"),
             DbError::Other(c) => Self::internal(c),
         }
     }

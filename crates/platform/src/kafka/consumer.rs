@@ -196,6 +196,10 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 "session.timeout.ms",
                 config.session_timeout.as_millis().to_string(),
             )
+            .set(
+                "max.poll.interval.ms",
+                config.max_poll_interval.as_millis().to_string(),
+            )
             .create()?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;

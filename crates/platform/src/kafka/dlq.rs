@@ -5,6 +5,9 @@ use super::KafkaConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -89,24 +92,60 @@ impl DeadLetters {
 }
 
 /// Sends every record parked on `dlq_topic` back to the topic it came from, with its
-/// original headers (so its event id, and the consumers' inbox, stay the same). Stops
-/// when no record arrives for `idle`; returns how many were replayed.
+/// original headers (so its event id, and the consumers' inbox, stay the same).
+///
+/// It replays what the DLQ held when it started, up to each partition's high watermark
+/// at that moment, and stops there: a record that fails again lands past that mark and
+/// waits for the next replay instead of cycling. Progress is committed per record under
+/// the group `dlq-replay.<topic>`, so an interrupted replay resumes where it stopped.
+/// `idle` bounds the wait for a record the watermark says exists.
 pub async fn replay(kafka: &KafkaConfig, dlq_topic: &str, idle: Duration) -> anyhow::Result<u64> {
-    let consumer: StreamConsumer = kafka
-        .client_config()
-        // One replay group per DLQ: a second replay continues where the first stopped.
-        .set("group.id", format!("dlq-replay.{dlq_topic}"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()?;
-    consumer.subscribe(&[dlq_topic])?;
+    let consumer: Arc<StreamConsumer> = Arc::new(
+        kafka
+            .client_config()
+            .set("group.id", format!("dlq-replay.{dlq_topic}"))
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .create()?,
+    );
+    let plan = {
+        let consumer = consumer.clone();
+        let topic = dlq_topic.to_owned();
+        // Metadata, watermark and committed-offset lookups block their thread.
+        tokio::task::spawn_blocking(move || plan_replay(&consumer, &topic)).await??
+    };
+    let mut remaining: HashMap<i32, i64> = plan
+        .iter()
+        .filter(|(_, (start, high))| start < high)
+        .map(|(p, (_, high))| (*p, *high))
+        .collect();
+    if remaining.is_empty() {
+        return Ok(0);
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (p, (start, _)) in &plan {
+        tpl.add_partition_offset(dlq_topic, *p, Offset::Offset(*start))?;
+    }
+    consumer.assign(&tpl)?;
+
     let producer: FutureProducer = kafka.producer_config().create()?;
     let mut replayed = 0u64;
-    loop {
-        let message = match tokio::time::timeout(idle, consumer.recv()).await {
-            Err(_) => break,
-            Ok(m) => m?,
+    while !remaining.is_empty() {
+        let message = tokio::time::timeout(idle, consumer.recv())
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "no record from {dlq_topic} within {idle:?}; {replayed} replayed so far"
+                )
+            })??;
+        let partition = message.partition();
+        let Some(&high) = remaining.get(&partition) else {
+            continue;
         };
+        if message.offset() >= high {
+            remaining.remove(&partition);
+            continue;
+        }
         let pairs = super::headers::pairs(message.headers());
         let origin = pairs
             .iter()
@@ -132,6 +171,38 @@ pub async fn replay(kafka: &KafkaConfig, dlq_topic: &str, idle: Duration) -> any
         // Committed per record: a replay cut short resumes without resending much.
         consumer.commit_message(&message, CommitMode::Sync)?;
         replayed += 1;
+        if message.offset() + 1 >= high {
+            remaining.remove(&partition);
+        }
     }
     Ok(replayed)
+}
+
+/// For each partition of `topic`: where this replay starts (the replay group's committed
+/// offset, else the log start) and the high watermark it stops at.
+fn plan_replay(consumer: &StreamConsumer, topic: &str) -> anyhow::Result<HashMap<i32, (i64, i64)>> {
+    let timeout = Duration::from_secs(10);
+    let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic)
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    anyhow::ensure!(!partitions.is_empty(), "topic {topic} not found");
+    let mut tpl = TopicPartitionList::new();
+    for p in &partitions {
+        tpl.add_partition(topic, *p);
+    }
+    let committed = consumer.committed_offsets(tpl, timeout)?;
+    let mut plan = HashMap::new();
+    for p in partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, p, timeout)?;
+        let start = match committed.find_partition(topic, p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) if o >= low => o,
+            _ => low,
+        };
+        plan.insert(p, (start, high));
+    }
+    Ok(plan)
 }

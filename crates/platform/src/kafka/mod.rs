@@ -68,7 +68,7 @@ impl KafkaConfig {
             bootstrap_servers: v.or("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:59092".to_owned()),
             client_id: service.to_owned(),
             message_timeout: v
-                .or("KAFKA_MESSAGE_TIMEOUT", Dur(Duration::from_secs(30)))
+                .or("KAFKA_MESSAGE_TIMEOUT", Dur(DEFAULT_MESSAGE_TIMEOUT))
                 .0,
         }
     }

@@ -42,13 +42,26 @@ impl RelayConfig {
     pub fn from_vars(v: &mut crate::config::Vars<'_>) -> Self {
         use crate::config::Dur;
         let d = Self::default();
+        let batch_size = v.or("OUTBOX_BATCH_SIZE", d.batch_size);
+        if !(1..=10_000).contains(&batch_size) {
+            v.problem("OUTBOX_BATCH_SIZE must be between 1 and 10000");
+        }
         Self {
-            batch_size: v.or("OUTBOX_BATCH_SIZE", d.batch_size),
+            batch_size,
             poll_interval: v.or("OUTBOX_POLL_INTERVAL", Dur(d.poll_interval)).0,
             retention: v.or("OUTBOX_RETENTION", Dur(d.retention)).0,
             max_backoff: d.max_backoff,
         }
     }
+}
+
+/// Advisory lock key of the relay ("outbox" in ASCII).
+const RELAY_LOCK_KEY: i64 = 0x6f75_7462_6f78;
+
+#[derive(QueryableByName)]
+struct LockTaken {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    taken: bool,
 }
 
 #[derive(Queryable, Selectable)]
@@ -122,17 +135,19 @@ impl OutboxRelay {
     /// database is down, it backs off and tries again.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
-        let mut last_maintenance = Instant::now() - Duration::from_secs(3600);
+        let mut last_maintenance: Option<Instant> = None;
         tracing::info!(batch = self.config.batch_size, "outbox relay started");
         loop {
-            if last_maintenance.elapsed() >= Duration::from_secs(10) {
+            if last_maintenance.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
                 self.maintenance().await;
-                last_maintenance = Instant::now();
+                last_maintenance = Some(Instant::now());
             }
             let pause = match self.publish_batch().await {
                 Ok(n) => {
                     backoff = Duration::from_millis(100);
-                    if n as i64 >= self.config.batch_size {
+                    // A full batch means more is waiting: go again at once, unless asked
+                    // to stop (a batch is never abandoned half-way, only between batches).
+                    if n > 0 && n as i64 >= self.config.batch_size && !shutdown.is_cancelled() {
                         continue;
                     }
                     self.config.poll_interval
@@ -160,6 +175,17 @@ impl OutboxRelay {
         let (total, failure) = conn
             .transaction::<_, RelayError, _>(|conn| {
                 async move {
+                    // One publisher at a time per database: with two replicas each holding
+                    // a batch, a later event of a key could overtake an earlier one. The
+                    // lock is released with the transaction.
+                    let leader: LockTaken = diesel::sql_query(format!(
+                        "SELECT pg_try_advisory_xact_lock({RELAY_LOCK_KEY}) AS taken"
+                    ))
+                    .get_result(conn)
+                    .await?;
+                    if !leader.taken {
+                        return Ok((0, None));
+                    }
                     let rows: Vec<PendingRow> = outbox::table
                         .filter(outbox::published_at.is_null())
                         .order(outbox::id)

@@ -108,7 +108,9 @@ async fn fixture(keys: &[&Key]) -> Fixture {
         jwks_url: format!("{base}/.well-known/jwks.json"),
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
-        redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into()),
+        redis_url: platform::config::Secret::new(
+            std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into()),
+        ),
         leeway: Duration::from_secs(0),
         min_refresh_interval: Duration::from_millis(200),
     };

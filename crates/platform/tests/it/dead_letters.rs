@@ -137,4 +137,15 @@ async fn malformed_records_are_dead_lettered_and_good_ones_flow() {
             .is_err(),
         "more dead letters than poison records"
     );
+
+    // The operator's replay sends exactly the parked records back, once.
+    let dlq = events::topics::dlq_of(&topic);
+    let replayed = platform::kafka::dlq::replay(&kafka, &dlq, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(replayed, BAD as u64);
+    let again = platform::kafka::dlq::replay(&kafka, &dlq, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "a second replay resumes after the first");
 }
