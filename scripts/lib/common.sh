@@ -38,16 +38,25 @@ is_root() { [[ "$(id -u)" == 0 ]]; }
 
 alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 
+# The pid recorded for a component, if that process is alive and still the program we
+# started (after a reboot a stale pid file may name an unrelated process: never touch it).
 pid_of() {
-  local f
+  local f expect
   case "$1" in
-    postgres) f="$STATE/postgres/postmaster.pid" ;;
-    *) f="$STATE/run/$1.pid" ;;
+    postgres) f="$STATE/postgres/postmaster.pid"; expect="postgres" ;;
+    redis) f="$STATE/run/redis.pid"; expect="redis-server" ;;
+    broker) f="$STATE/run/broker.pid"; expect="tansu" ;;
+    *) f="$STATE/run/$1.pid"; expect="$1" ;;
   esac
   [[ -f "$f" ]] || return 0
   local pid; pid="$(head -n1 "$f")"
-  alive "$pid" && echo "$pid" || true
+  if alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$expect"; then
+    echo "$pid"
+  fi
+  return 0
 }
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 status_line() {
   if [[ -n "$2" ]]; then printf '  %-11s %srunning%s pid %-7s %s\n' "$1" "$GREEN" "$RESET" "$2" "$3"
@@ -174,8 +183,10 @@ CONF
     ok "postgres already running on 127.0.0.1:$PG_PORT"
   else
     step "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    mkdir -p "$STATE/run/pg"; is_root && chown postgres "$STATE/run/pg" "$STATE/logs" 2>/dev/null
-    touch "$STATE/logs/postgres.log"; is_root && chown postgres "$STATE/logs/postgres.log"
+    port_busy "$PG_PORT" && die "port $PG_PORT is taken by another program (set STACK_PG_PORT)"
+    mkdir -p "$STATE/run/pg"
+    touch "$STATE/logs/postgres.log"
+    if is_root; then chown postgres "$STATE/run/pg" "$STATE/logs/postgres.log"; fi
     # setsid: a Ctrl-C in the terminal that ran `up` (or a killed test run) must not reach
     # the servers, which outlive the command that started them.
     setsid -w bash -c "$(declare -f is_root as_pg); as_pg '$bin/pg_ctl' -D '$pgdata' -l '$STATE/logs/postgres.log' -o '-p $PG_PORT' -w -t 60 start" >/dev/null \
@@ -210,12 +221,14 @@ pg_down() {
 
 redis_up() {
   if [[ -n "$(pid_of redis)" ]]; then ok "redis already running on 127.0.0.1:$REDIS_PORT"; return; fi
+  port_busy "$REDIS_PORT" && die "port $REDIS_PORT is taken by another program (set STACK_REDIS_PORT)"
   step "starting Redis on 127.0.0.1:$REDIS_PORT"
   mkdir -p "$STATE/redis"
   setsid redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
     --daemonize yes --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" \
     --appendonly yes --save "" >/dev/null
-  wait_port 127.0.0.1 "$REDIS_PORT" 20 || die "Redis did not start; see $STATE/logs/redis.log"
+  wait_port 127.0.0.1 "$REDIS_PORT" 20 && [[ -n "$(pid_of redis)" ]] \
+    || die "Redis did not start; see $STATE/logs/redis.log"
   ok "redis running"
 }
 
@@ -228,6 +241,7 @@ broker_up() {
   fi
   if [[ -n "$(pid_of broker)" ]]; then ok "broker already running on $KAFKA_BOOTSTRAP"; return; fi
   ensure_tansu
+  port_busy "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another program (set STACK_KAFKA_PORT)"
   step "starting the tansu broker on $KAFKA_BOOTSTRAP"
   mkdir -p "$STATE/broker"
   # It listens on IPv4 only: advertise 127.0.0.1, never localhost. The SQLite path is
@@ -239,7 +253,8 @@ broker_up() {
     --storage-engine "sqlite://broker.db" \
     >>"$STATE/logs/broker.log" 2>&1 </dev/null) &
   echo $! >"$STATE/run/broker.pid"
-  wait_port 127.0.0.1 "$KAFKA_PORT" 30 || die "the broker did not start; see $STATE/logs/broker.log"
+  wait_port 127.0.0.1 "$KAFKA_PORT" 30 && [[ -n "$(pid_of broker)" ]] \
+    || die "the broker did not start; see $STATE/logs/broker.log"
   ok "broker running"
 }
 
@@ -278,6 +293,15 @@ service_env() { # name port
   if [[ -f "$ROOT/services/$name/local.env" ]]; then cat "$ROOT/services/$name/local.env"; fi
 }
 
+# Exports a service's variables into the current (sub)shell. Sourced as shell assignments,
+# so values may hold spaces or quotes, and secrets never appear on a command line.
+with_service_env() {
+  set -a
+  # shellcheck disable=SC1090
+  source <(service_env "$1" "$2")
+  set +a
+}
+
 services_up() {
   local entry name port present=()
   for entry in "${SERVICES[@]}"; do
@@ -293,10 +317,10 @@ services_up() {
     if [[ -n "$(pid_of "$name")" ]]; then ok "$name already running on :$port"; continue; fi
     local bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/$name"
     if [[ "$name" != gateway ]]; then
-      env $(service_env "$name" "$port" | xargs) "$bin" migrate >>"$STATE/logs/$name.log" 2>&1 \
+      (with_service_env "$name" "$port"; exec "$bin" migrate) >>"$STATE/logs/$name.log" 2>&1 \
         || die "$name migrations failed; see $STATE/logs/$name.log"
     fi
-    env $(service_env "$name" "$port" | xargs) setsid nohup "$bin" serve >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+    (with_service_env "$name" "$port"; exec setsid nohup "$bin" serve) >>"$STATE/logs/$name.log" 2>&1 </dev/null &
     echo $! >"$STATE/run/$name.pid"
   done
   for entry in "${SERVICES[@]}"; do
