@@ -166,7 +166,23 @@ where
     R: FnOnce(App, E) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let command = match Command::parse(std::env::args().skip(1)) {
+    main_with_args(std::env::args().skip(1).collect(), spec, load, run).await
+}
+
+/// [`main`] with the command-line arguments (after the program name) given explicitly.
+/// Exit codes: 0 done, 2 usage or configuration error, 1 failure while running.
+pub async fn main_with_args<E, L, R, Fut>(
+    args: Vec<String>,
+    spec: ServiceSpec,
+    load: L,
+    run: R,
+) -> ExitCode
+where
+    L: FnOnce(&mut Vars<'_>) -> E,
+    R: FnOnce(App, E) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let command = match Command::parse(args) {
         Ok(c) => c,
         Err(usage) => {
             eprintln!("{usage}");

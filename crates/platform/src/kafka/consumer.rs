@@ -124,10 +124,10 @@ impl ConsumerConfig {
             auto_commit_interval: Duration::from_secs(1),
             inbox_retention: Duration::from_secs(14 * 24 * 3600),
             session_timeout: Duration::from_secs(10),
-            // Kafka's default is 5 minutes. After a broker restart tansu 0.6 holds a rejoin
-            // until the previous member ids time out by this value, so a shorter one
-            // bounds the pause; handlers are short transactions, well within it.
-            max_poll_interval: Duration::from_secs(45),
+            // Kafka's default. Shorter values were tried against tansu 0.6: after a broker
+            // restart the group then never settled (every rejoin timed out), while with
+            // this one it recovers. Handlers are short transactions, far below it.
+            max_poll_interval: Duration::from_secs(300),
         }
     }
 }

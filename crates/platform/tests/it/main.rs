@@ -6,6 +6,7 @@
 
 mod common;
 
+mod app;
 mod auth;
 mod broker_restart;
 mod consumer_crash;
