@@ -150,14 +150,7 @@ async fn migrate_then_serve_until_sigterm() {
         },
     )
     .await;
-    let body: serde_json::Value = client
-        .get(format!("{base}/hello"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = get_json(&client, format!("{base}/hello")).await;
     assert_eq!(body["data"], "hello neighbour");
 
     let killed = Command::new("kill")

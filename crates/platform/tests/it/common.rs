@@ -169,3 +169,15 @@ pub fn spawn_probe_consumer(
     tokio::spawn(runner.run(stop.clone()));
     stats
 }
+
+/// GETs `url` and parses the JSON body (every answer of the kit is an envelope).
+pub async fn get_json(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
+    client
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON body")
+}

@@ -107,14 +107,7 @@ async fn readiness_follows_the_database_and_the_relay_resumes() {
         || async { status(&client, &ready).await == 503 },
     )
     .await;
-    let body: serde_json::Value = client
-        .get(&ready)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = get_json(&client, &ready).await;
     assert_eq!(body["success"], false);
     assert_eq!(body["data"]["checks"]["database"], "down");
     assert_eq!(body["data"]["checks"]["broker"], "up");
