@@ -39,6 +39,8 @@ pub struct ServiceSpec {
     pub name: &'static str,
     pub default_port: u16,
     pub migrations: EmbeddedMigrations,
+    /// The service's own commands besides serve/migrate/dlq-replay (see [`App::task`]).
+    pub tasks: &'static [&'static str],
 }
 
 /// The settings every service has.
@@ -72,9 +74,16 @@ pub struct App {
     pub shutdown: CancellationToken,
     readiness: Readiness,
     tasks: JoinSet<()>,
+    task: Option<Vec<String>>,
 }
 
 impl App {
+    /// The service task to run instead of serving (`["keys", "rotate"]`), when the process
+    /// was started with one of [`ServiceSpec::tasks`]; the run function must check it first.
+    pub fn task(&self) -> Option<&[String]> {
+        self.task.as_deref()
+    }
+
     /// Adds a dependency to `/health/ready` (beyond the database and the broker).
     pub fn add_readiness(&mut self, check: impl ReadinessCheck + 'static) {
         self.readiness = std::mem::take(&mut self.readiness).with(check);
@@ -182,7 +191,7 @@ where
     R: FnOnce(App, E) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let command = match Command::parse(args) {
+    let command = match Command::parse(args, spec.tasks) {
         Ok(c) => c,
         Err(usage) => {
             eprintln!("{usage}");
@@ -235,8 +244,12 @@ where
             tracing::info!(replayed = n, dlq_topic, "DLQ replayed");
             Ok(())
         }
-        Command::Serve => {
-            if base.db.migrate_on_start {
+        command @ (Command::Serve | Command::Task(_)) => {
+            let task = match command {
+                Command::Task(args) => Some(args),
+                _ => None,
+            };
+            if base.db.migrate_on_start && task.is_none() {
                 crate::db::run_migrations(&base.db.url, spec.migrations).await?;
             }
             let pool = crate::db::build_pool(&base.db, spec.name)?;
@@ -251,6 +264,7 @@ where
                 shutdown: crate::shutdown::on_signal(),
                 readiness,
                 tasks: JoinSet::new(),
+                task,
             };
             tracing::info!(service = spec.name, "starting");
             run(app, extra).await

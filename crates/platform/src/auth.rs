@@ -15,7 +15,7 @@ use crate::http::ApiError;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use futures::future::LocalBoxFuture;
+use futures::future::{BoxFuture, LocalBoxFuture};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
@@ -146,10 +146,37 @@ struct KeyCache {
 const DENY_LIST_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Verifies access tokens; cheap to clone and shared by every worker.
+/// Where the verifier reads public keys: the auth service's JWKS over HTTP everywhere else,
+/// its own key store inside the auth service (which must not call itself to start up).
+pub trait KeySource: Send + Sync + 'static {
+    fn fetch(&self) -> BoxFuture<'_, anyhow::Result<JwkSet>>;
+}
+
+struct HttpKeySource {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl KeySource for HttpKeySource {
+    fn fetch(&self) -> BoxFuture<'_, anyhow::Result<JwkSet>> {
+        Box::pin(async move {
+            let set = self
+                .http
+                .get(&self.url)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)?
+                .json()
+                .await?;
+            Ok(set)
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct TokenVerifier {
     config: Arc<AuthConfig>,
-    http: reqwest::Client,
+    source: Arc<dyn KeySource>,
     cache: Arc<RwLock<KeyCache>>,
     /// Single flight: concurrent requests with an unknown kid share one JWKS fetch.
     refresh: Arc<tokio::sync::Mutex<()>>,
@@ -158,13 +185,25 @@ pub struct TokenVerifier {
 
 impl TokenVerifier {
     pub async fn new(config: AuthConfig) -> anyhow::Result<Self> {
+        let source = HttpKeySource {
+            url: config.jwks_url.clone(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .build()?,
+        };
+        Self::with_key_source(config, Arc::new(source)).await
+    }
+
+    /// A verifier reading keys from `source` instead of `config.jwks_url`.
+    pub async fn with_key_source(
+        config: AuthConfig,
+        source: Arc<dyn KeySource>,
+    ) -> anyhow::Result<Self> {
         let client = redis::Client::open(config.redis_url.expose().as_str())?;
         let redis = redis::aio::ConnectionManager::new(client).await?;
         Ok(Self {
             config: Arc::new(config),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(3))
-                .build()?,
+            source,
             cache: Arc::new(RwLock::new(KeyCache {
                 keys: HashMap::new(),
                 attempted_at: None,
@@ -179,15 +218,10 @@ impl TokenVerifier {
     pub async fn refresh_keys(&self) -> Result<usize, AuthError> {
         self.cache.write().await.attempted_at = Some(Instant::now());
         let set: JwkSet = self
-            .http
-            .get(&self.config.jwks_url)
-            .send()
+            .source
+            .fetch()
             .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| AuthError::Unavailable(format!("JWKS fetch: {e}")))?
-            .json()
-            .await
-            .map_err(|e| AuthError::Unavailable(format!("JWKS body: {e}")))?;
+            .map_err(|e| AuthError::Unavailable(format!("JWKS fetch: {e:#}")))?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
             let Some(kid) = jwk.common.key_id.clone() else {

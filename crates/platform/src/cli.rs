@@ -2,22 +2,32 @@
 //!
 //! - `serve` (the default): run the service;
 //! - `migrate`: apply pending migrations and exit (a release step / init container);
-//! - `dlq-replay <topic>.dlq`: send dead-lettered records back to their topic.
+//! - `dlq-replay <topic>.dlq`: send dead-lettered records back to their topic;
+//! - a service's own tasks (the auth service's `admin create`, `keys rotate`), named in its
+//!   [`crate::app::ServiceSpec::tasks`] and run with the same configuration and pool.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Serve,
     Migrate,
     DlqReplay { dlq_topic: String },
+    /// A service-specific task: its name and the arguments after it.
+    Task(Vec<String>),
 }
 
 pub const USAGE: &str = "usage: <service> [serve | migrate | dlq-replay <topic>.dlq]";
 
 impl Command {
-    /// Parses the arguments after the program name.
-    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Self, String> {
+    /// Parses the arguments after the program name; `tasks` are the service's own commands.
+    pub fn parse<I: IntoIterator<Item = String>>(args: I, tasks: &[&str]) -> Result<Self, String> {
         let mut args = args.into_iter();
-        let cmd = match args.next().as_deref() {
+        let first = args.next();
+        if let Some(task) = first.as_deref().filter(|t| tasks.contains(t)) {
+            return Ok(Command::Task(
+                std::iter::once(task.to_owned()).chain(args).collect(),
+            ));
+        }
+        let cmd = match first.as_deref() {
             None | Some("serve") => Command::Serve,
             Some("migrate") => Command::Migrate,
             Some("dlq-replay") => {
@@ -44,7 +54,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Command, String> {
-        Command::parse(args.iter().map(|s| s.to_string()))
+        Command::parse(args.iter().map(|s| s.to_string()), &["keys"])
     }
 
     #[test]
@@ -60,5 +70,9 @@ mod tests {
         assert!(parse(&["dlq-replay", "order.order.v1"]).is_err());
         assert!(parse(&["migrate", "now"]).is_err());
         assert!(parse(&["launch"]).is_err());
+        assert_eq!(
+            parse(&["keys", "rotate"]),
+            Ok(Command::Task(vec!["keys".into(), "rotate".into()]))
+        );
     }
 }
