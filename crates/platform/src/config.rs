@@ -51,7 +51,7 @@ impl<T: FromStr> FromStr for Secret<T> {
     }
 }
 
-/// A duration written as an integer followed by `ms`, `s`, `m` or `h` (`250ms`, `30s`).
+/// A duration written as an integer followed by `ms`, `s`, `m`, `h` or `d` (`250ms`, `30s`, `7d`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Dur(pub Duration);
 
@@ -69,7 +69,8 @@ impl FromStr for Dur {
             "s" | "" => Duration::from_secs(n),
             "m" => Duration::from_secs(n * 60),
             "h" => Duration::from_secs(n * 3600),
-            _ => return Err(format!("{s:?} has an unknown unit (use ms, s, m or h)")),
+            "d" => Duration::from_secs(n * 86_400),
+            _ => return Err(format!("{s:?} has an unknown unit (use ms, s, m, h or d)")),
         };
         Ok(Dur(d))
     }

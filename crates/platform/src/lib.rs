@@ -23,6 +23,7 @@ pub mod telemetry;
 /// Every variable the kit reads, for the README's configuration reference.
 pub const VARS: &[&[config::VarDoc]] = &[
     http::server::VARS,
+    http::client_ip::VARS,
     db::VARS,
     kafka::VARS,
     telemetry::VARS,

@@ -1,5 +1,6 @@
 //! The HTTP kit for actix-web services.
 
+pub mod client_ip;
 pub mod envelope;
 pub mod error;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod pagination;
 pub mod server;
 pub mod validation;
 
+pub use client_ip::{ClientIp, TrustedProxies};
 pub use envelope::{ApiResponse, ErrorBody, FieldError};
 pub use error::ApiError;
 pub use middleware::RequestId;

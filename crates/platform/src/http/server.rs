@@ -41,6 +41,7 @@ pub struct HttpConfig {
     pub port: u16,
     pub body_limit: usize,
     pub shutdown_timeout: Duration,
+    pub trusted_proxies: super::client_ip::TrustedProxies,
 }
 
 impl HttpConfig {
@@ -50,6 +51,7 @@ impl HttpConfig {
             port: v.or("HTTP_PORT", default_port),
             body_limit: v.or("HTTP_BODY_LIMIT", 256 * 1024),
             shutdown_timeout: v.or("SHUTDOWN_TIMEOUT", Dur(Duration::from_secs(20))).0,
+            trusted_proxies: super::client_ip::TrustedProxies::from_vars(v),
         }
     }
 
@@ -60,6 +62,7 @@ impl HttpConfig {
             port: 0,
             body_limit: 256 * 1024,
             shutdown_timeout: Duration::from_secs(5),
+            trusted_proxies: Default::default(),
         }
     }
 }
@@ -97,6 +100,7 @@ where
     let addr = listener.local_addr()?;
     let body_limit = config.body_limit;
     let readiness = web::Data::new(readiness);
+    let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(json_config(body_limit))
@@ -104,6 +108,7 @@ where
             .app_data(web::QueryConfig::default().error_handler(query_error_handler))
             .app_data(web::PathConfig::default().error_handler(path_error_handler))
             .app_data(readiness.clone())
+            .app_data(trusted_proxies.clone())
             .wrap(from_fn(super::middleware::request_context))
             .configure(super::health::routes)
             .configure(super::metrics::routes)
