@@ -19,6 +19,21 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/platform.v1.rs"));
         }
     }
+    pub mod auth {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/auth.v1.rs"));
+        }
+    }
+    pub mod user {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/user.v1.rs"));
+        }
+    }
+    pub mod courier {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/courier.v1.rs"));
+        }
+    }
 }
 
 /// A protobuf message that is published as a domain event.
@@ -35,9 +50,78 @@ pub trait DomainEvent: prost::Message + Default {
 /// Every CloudEvents `type` of the platform, as constants.
 pub mod types {
     pub const PLATFORM_PROBE_RECORDED: &str = "platform.probe.recorded";
+    pub const AUTH_USER_REGISTERED: &str = "auth.user.registered";
+    pub const AUTH_USER_REGISTRATION_ATTEMPTED: &str = "auth.user.registration_attempted";
+    pub const AUTH_USER_EMAIL_VERIFICATION_REQUESTED: &str = "auth.user.email_verification_requested";
+    pub const AUTH_USER_EMAIL_VERIFIED: &str = "auth.user.email_verified";
+    pub const AUTH_USER_PHONE_VERIFIED: &str = "auth.user.phone_verified";
+    pub const AUTH_USER_PASSWORD_RESET_REQUESTED: &str = "auth.user.password_reset_requested";
+    pub const AUTH_USER_PASSWORD_CHANGED: &str = "auth.user.password_changed";
+    pub const AUTH_USER_LOCKED: &str = "auth.user.locked";
+    pub const AUTH_USER_ROLES_CHANGED: &str = "auth.user.roles_changed";
+    pub const AUTH_USER_MFA_CHANGED: &str = "auth.user.mfa_changed";
+    pub const AUTH_SESSION_CREATED: &str = "auth.session.created";
+    pub const AUTH_SESSION_REVOKED: &str = "auth.session.revoked";
+    pub const AUTH_SESSION_REFRESH_TOKEN_REUSED: &str = "auth.session.refresh_token_reused";
+    pub const AUTH_SESSION_LOGIN_FAILED: &str = "auth.session.login_failed";
+    pub const AUTH_DEVICE_REGISTERED: &str = "auth.device.registered";
+    pub const AUTH_DEVICE_TRUSTED: &str = "auth.device.trusted";
+    pub const AUTH_DEVICE_BLOCKED: &str = "auth.device.blocked";
+    pub const AUTH_OTP_REQUESTED: &str = "auth.otp.requested";
+    pub const USER_SUSPENDED: &str = "user.suspended";
+    pub const USER_BANNED: &str = "user.banned";
+    pub const USER_REINSTATED: &str = "user.reinstated";
+    pub const USER_DELETED: &str = "user.deleted";
+    pub const COURIER_VERIFIED: &str = "courier.verified";
 }
 
-impl DomainEvent for proto::platform::v1::ProbeRecorded {
-    const TYPE: &'static str = types::PLATFORM_PROBE_RECORDED;
-    const TOPIC: Topic = topics::PLATFORM_PROBE;
+/// Ties each message to its topic and type; one line per event.
+macro_rules! domain_events {
+    ($($msg:ty => $ty:ident on $topic:ident),* $(,)?) => {
+        $(impl DomainEvent for $msg {
+            const TYPE: &'static str = types::$ty;
+            const TOPIC: Topic = topics::$topic;
+        })*
+    };
+}
+
+domain_events! {
+    proto::platform::v1::ProbeRecorded => PLATFORM_PROBE_RECORDED on PLATFORM_PROBE,
+    proto::auth::v1::UserRegistered => AUTH_USER_REGISTERED on AUTH_USER,
+    proto::auth::v1::RegistrationAttempted => AUTH_USER_REGISTRATION_ATTEMPTED on AUTH_USER,
+    proto::auth::v1::EmailVerificationRequested => AUTH_USER_EMAIL_VERIFICATION_REQUESTED on AUTH_USER,
+    proto::auth::v1::EmailVerified => AUTH_USER_EMAIL_VERIFIED on AUTH_USER,
+    proto::auth::v1::PhoneVerified => AUTH_USER_PHONE_VERIFIED on AUTH_USER,
+    proto::auth::v1::PasswordResetRequested => AUTH_USER_PASSWORD_RESET_REQUESTED on AUTH_USER,
+    proto::auth::v1::PasswordChanged => AUTH_USER_PASSWORD_CHANGED on AUTH_USER,
+    proto::auth::v1::AccountLocked => AUTH_USER_LOCKED on AUTH_USER,
+    proto::auth::v1::RolesChanged => AUTH_USER_ROLES_CHANGED on AUTH_USER,
+    proto::auth::v1::MfaChanged => AUTH_USER_MFA_CHANGED on AUTH_USER,
+    proto::auth::v1::SessionCreated => AUTH_SESSION_CREATED on AUTH_SESSION,
+    proto::auth::v1::SessionRevoked => AUTH_SESSION_REVOKED on AUTH_SESSION,
+    proto::auth::v1::RefreshTokenReused => AUTH_SESSION_REFRESH_TOKEN_REUSED on AUTH_SESSION,
+    proto::auth::v1::LoginFailed => AUTH_SESSION_LOGIN_FAILED on AUTH_SESSION,
+    proto::auth::v1::DeviceRegistered => AUTH_DEVICE_REGISTERED on AUTH_DEVICE,
+    proto::auth::v1::DeviceTrusted => AUTH_DEVICE_TRUSTED on AUTH_DEVICE,
+    proto::auth::v1::DeviceBlocked => AUTH_DEVICE_BLOCKED on AUTH_DEVICE,
+    proto::auth::v1::OtpRequested => AUTH_OTP_REQUESTED on AUTH_OTP,
+    proto::user::v1::UserSuspended => USER_SUSPENDED on USER_PROFILE,
+    proto::user::v1::UserBanned => USER_BANNED on USER_PROFILE,
+    proto::user::v1::UserReinstated => USER_REINSTATED on USER_PROFILE,
+    proto::user::v1::UserDeleted => USER_DELETED on USER_PROFILE,
+    proto::courier::v1::CourierVerified => COURIER_VERIFIED on COURIER_COURIER,
+}
+
+/// A protobuf `Timestamp` for a chrono time (events carry times as `google.protobuf.Timestamp`).
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// The chrono time of a protobuf `Timestamp`; `None` when unset or out of range.
+pub fn from_timestamp(t: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let t = t?;
+    chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)
 }
