@@ -1,4 +1,9 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    platform::app::main(auth::SPEC, auth::config::AuthServiceConfig::from_vars, auth::run).await
+    platform::app::main(
+        auth::SPEC,
+        auth::config::AuthServiceConfig::from_vars,
+        auth::run,
+    )
+    .await
 }

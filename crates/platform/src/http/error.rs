@@ -83,6 +83,12 @@ impl ApiError {
         }
     }
 
+    /// The same error with another client-facing message.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }

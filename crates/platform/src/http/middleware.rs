@@ -99,3 +99,19 @@ mod tests {
         assert!(!super::acceptable(&"x".repeat(129)));
     }
 }
+
+impl actix_web::FromRequest for RequestId {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    /// The id the middleware assigned; a fresh one where the middleware is not installed
+    /// (a handler mounted in a bare test app), so extraction never fails.
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string()));
+        std::future::ready(Ok(id))
+    }
+}

@@ -1,0 +1,169 @@
+//! What the auth service does about other services' decisions:
+//!
+//! - user suspended / banned / deleted: the account is marked so login is refused, and
+//!   every live session is revoked (and deny-listed, so access tokens die at once);
+//! - user reinstated: login works again;
+//! - courier verified: the courier role is granted.
+//!
+//! Runs inside the kit's inbox transaction, so each event takes effect exactly once.
+
+use crate::error::Error;
+use crate::schema::users;
+use crate::sessions::{self, Scope};
+use crate::state::State;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use events::DomainEvent;
+use events::proto::{courier::v1 as courier, user::v1 as user};
+use platform::http::RequestId;
+use platform::kafka::consumer::{ConsumerConfig, EventHandler, HandlerError, Incoming};
+use uuid::Uuid;
+
+pub fn config() -> ConsumerConfig {
+    ConsumerConfig::new(
+        "auth",
+        &[
+            events::topics::USER_PROFILE.name(),
+            events::topics::COURIER_COURIER.name(),
+        ],
+    )
+}
+
+pub struct Handler {
+    pub state: State,
+}
+
+fn user_id(raw: &str) -> Result<Uuid, HandlerError> {
+    raw.parse()
+        .map_err(|_| HandlerError::Permanent(anyhow::anyhow!("bad user id {raw:?}")))
+}
+
+impl From<Error> for HandlerError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Db(db) => db.into(),
+            Error::Redis(r) => HandlerError::Transient(r.into()),
+            other => HandlerError::Transient(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
+impl Handler {
+    async fn set_status(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        status: &str,
+        reason: Option<&str>,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        rid: &RequestId,
+    ) -> Result<(), HandlerError> {
+        let n = diesel::update(users::table.find(id))
+            .set((
+                users::status.eq(status),
+                users::status_reason.eq(reason),
+                users::suspended_until.eq(until),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        if n == 0 {
+            // An account this service never had (or already purged): nothing to do.
+            tracing::warn!(user_id = %id, status, "status change for an unknown user");
+            return Ok(());
+        }
+        if status != "active" {
+            let revoked = sessions::revoke(conn, &self.state, Scope::All(id), status, rid).await?;
+            let ids: Vec<Uuid> = revoked.into_iter().map(|(s, _)| s).collect();
+            // Written before the commit: if the commit fails the event is redelivered and
+            // the entries are merely written again.
+            sessions::deny(&self.state, &ids).await;
+        }
+        Ok(())
+    }
+}
+
+impl EventHandler for Handler {
+    async fn handle(
+        &self,
+        conn: &mut AsyncPgConnection,
+        event: &Incoming,
+    ) -> Result<(), HandlerError> {
+        let rid = RequestId(
+            event
+                .envelope
+                .request_id
+                .clone()
+                .unwrap_or_else(|| event.envelope.id.to_string()),
+        );
+        match event.event_type() {
+            t if t == user::UserSuspended::TYPE => {
+                let e: user::UserSuspended = event.decode()?;
+                let until = events::from_timestamp(e.until.as_ref());
+                self.set_status(
+                    conn,
+                    user_id(&e.user_id)?,
+                    "suspended",
+                    Some(&e.reason),
+                    until,
+                    &rid,
+                )
+                .await
+            }
+            t if t == user::UserBanned::TYPE => {
+                let e: user::UserBanned = event.decode()?;
+                self.set_status(
+                    conn,
+                    user_id(&e.user_id)?,
+                    "banned",
+                    Some(&e.reason),
+                    None,
+                    &rid,
+                )
+                .await
+            }
+            t if t == user::UserReinstated::TYPE => {
+                let e: user::UserReinstated = event.decode()?;
+                self.set_status(conn, user_id(&e.user_id)?, "active", None, None, &rid)
+                    .await
+            }
+            t if t == user::UserDeleted::TYPE => {
+                let e: user::UserDeleted = event.decode()?;
+                let id = user_id(&e.user_id)?;
+                self.set_status(conn, id, "deleted", None, None, &rid)
+                    .await?;
+                // Personal data goes; the row stays so ids in other services' history
+                // never get reused.
+                diesel::update(users::table.find(id))
+                    .set((
+                        users::email.eq(None::<String>),
+                        users::phone.eq(None::<String>),
+                        users::totp_secret_enc.eq(None::<Vec<u8>>),
+                        users::mfa_enabled_at.eq(None::<chrono::DateTime<chrono::Utc>>),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
+            t if t == courier::CourierVerified::TYPE => {
+                let e: courier::CourierVerified = event.decode()?;
+                let by = e.verified_by.parse().ok();
+                match crate::rbac::grant(
+                    conn,
+                    &self.state,
+                    user_id(&e.user_id)?,
+                    "courier",
+                    by,
+                    &rid,
+                )
+                .await
+                {
+                    Ok(_) | Err(Error::NotFound(_)) => Ok(()),
+                    Err(other) => Err(other.into()),
+                }
+            }
+            // Other events on these topics are not the auth service's business.
+            _ => Ok(()),
+        }
+    }
+}

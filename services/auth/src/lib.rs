@@ -1,0 +1,85 @@
+//! The auth service: credentials, sessions bound to devices, refresh-token families, OTP,
+//! TOTP, roles and permissions, and the signing keys every other service verifies with.
+//!
+//! Modules hold one subject each: `accounts`, `registration`, `login`, `sessions`,
+//! `devices`, `otp`, `mfa`, `credentials` (password/e-mail/phone changes), `rbac`, `keys`
+//! and `tokens`; `routes` is the HTTP surface, `consumer` the reaction to other services'
+//! events, `tasks` the operator commands.
+
+pub mod accounts;
+pub mod config;
+pub mod consumer;
+pub mod credentials;
+pub mod crypto;
+pub mod devices;
+pub mod error;
+pub mod identifiers;
+pub mod keys;
+pub mod limits;
+pub mod login;
+pub mod mfa;
+pub mod one_time;
+pub mod otp;
+pub mod password;
+pub mod rbac;
+pub mod registration;
+pub mod routes;
+pub mod schema;
+pub mod sessions;
+pub mod state;
+pub mod tasks;
+pub mod tokens;
+
+use config::AuthServiceConfig;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use platform::app::{App, ServiceSpec};
+use platform::auth::TokenVerifier;
+use state::State;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "auth",
+    default_port: 18081,
+    migrations: MIGRATIONS,
+    tasks: tasks::TASKS,
+};
+
+/// How often revoked sessions are written to the deny-list again.
+const DENY_LIST_REPAIR_EVERY: Duration = Duration::from_secs(30);
+
+pub async fn run(mut app: App, config: AuthServiceConfig) -> anyhow::Result<()> {
+    let verify = config.verify.clone();
+    let state = State::new(app.pool.clone(), app.outbox, config).await?;
+    if let Some(args) = app.task() {
+        return tasks::run(state, args).await;
+    }
+    let mut conn = platform::db::conn(&state.pool).await?;
+    keys::ensure_active(&mut conn, &state.kek).await?;
+    drop(conn);
+    let verifier =
+        TokenVerifier::with_key_source(verify, Arc::new(keys::LocalKeys(state.pool.clone())))
+            .await?;
+    app.spawn_consumer(
+        consumer::config(),
+        consumer::Handler {
+            state: state.clone(),
+        },
+    )?;
+    let repair = state.clone();
+    app.spawn_task(move |shutdown| async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(DENY_LIST_REPAIR_EVERY) => {}
+            }
+            if let Err(e) = sessions::repair_deny_list(&repair).await {
+                tracing::warn!(error = %e, "deny-list repair failed");
+            }
+        }
+    });
+    app.serve(move |cfg| routes::configure(cfg, state.clone(), verifier.clone()))
+        .await
+}

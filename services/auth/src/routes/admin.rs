@@ -1,0 +1,240 @@
+//! Admin routes: roles, permissions and users' roles. Changing roles or permissions needs
+//! `roles.manage`; reading a user's roles needs `users.read`.
+
+use super::{Client, Ctx};
+use crate::error::Error;
+use crate::rbac::{self, PermissionView, RoleView};
+use actix_web::web;
+use diesel_async::AsyncConnection;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use platform::auth::AuthUser;
+use platform::http::envelope::{created, ok};
+use platform::http::{ApiResult, ValidJson};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+pub const ROLES_MANAGE: &str = "roles.manage";
+pub const USERS_READ: &str = "users.read";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/roles", web::get().to(list_roles))
+        .route("/admin/roles", web::post().to(create_role))
+        .route("/admin/roles/{id}", web::get().to(get_role))
+        .route("/admin/roles/{id}", web::patch().to(update_role))
+        .route("/admin/roles/{id}", web::delete().to(delete_role))
+        .route("/admin/permissions", web::get().to(list_permissions))
+        .route("/admin/permissions", web::post().to(create_permission))
+        .route(
+            "/admin/permissions/{id}",
+            web::delete().to(delete_permission),
+        )
+        .route("/admin/users/{id}/roles", web::get().to(user_roles))
+        .route("/admin/users/{id}/roles", web::post().to(grant_role))
+        .route(
+            "/admin/users/{id}/roles/{role}",
+            web::delete().to(revoke_role),
+        );
+}
+
+/// Every role with its permissions.
+#[utoipa::path(get, path = "/api/auth/admin/roles", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "Roles", body = [RoleView]), (status = 403, description = "Needs roles.manage")))]
+pub async fn list_roles(state: Ctx, user: AuthUser) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    Ok(ok(rbac::list_roles(&state).await?))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreateRoleRequest {
+    #[validate(length(min = 2, max = 64))]
+    pub name: String,
+    #[validate(length(max = 500))]
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    pub permissions: Vec<String>,
+}
+
+/// Creates a role.
+#[utoipa::path(post, path = "/api/auth/admin/roles", tag = "admin", security(("bearer" = [])),
+    request_body = CreateRoleRequest,
+    responses((status = 201, description = "Created", body = RoleView), (status = 409, description = "Name taken")))]
+pub async fn create_role(
+    state: Ctx,
+    user: AuthUser,
+    body: ValidJson<CreateRoleRequest>,
+) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    let b = body.into_inner();
+    Ok(created(
+        rbac::create_role(&state, &b.name, &b.description, &b.permissions).await?,
+    ))
+}
+
+/// One role.
+#[utoipa::path(get, path = "/api/auth/admin/roles/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Role id")),
+    responses((status = 200, description = "Role", body = RoleView), (status = 404, description = "No such role")))]
+pub async fn get_role(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    let mut conn = platform::db::conn(&state.pool).await?;
+    Ok(ok(rbac::get_role(&mut conn, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateRoleRequest {
+    #[validate(length(max = 500))]
+    pub description: Option<String>,
+    /// The complete new set, when given.
+    #[validate(length(max = 200))]
+    pub permissions: Option<Vec<String>>,
+}
+
+/// Changes a role's description or permissions.
+#[utoipa::path(patch, path = "/api/auth/admin/roles/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Role id")), request_body = UpdateRoleRequest,
+    responses((status = 200, description = "Updated", body = RoleView)))]
+pub async fn update_role(
+    state: Ctx,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateRoleRequest>,
+) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    let b = body.into_inner();
+    let role = rbac::update_role(
+        &state,
+        id.into_inner(),
+        b.description.as_deref(),
+        b.permissions.as_deref(),
+    )
+    .await?;
+    Ok(ok(role))
+}
+
+/// Deletes a custom role (system roles stay).
+#[utoipa::path(delete, path = "/api/auth/admin/roles/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Role id")),
+    responses((status = 200, description = "Deleted"), (status = 422, description = "System role")))]
+pub async fn delete_role(
+    state: Ctx,
+    user: AuthUser,
+    client: Client,
+    id: web::Path<Uuid>,
+) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    rbac::delete_role(&state, id.into_inner(), user.id(), &client.request_id).await?;
+    Ok(ok(serde_json::json!({ "deleted": true })))
+}
+
+/// Every permission.
+#[utoipa::path(get, path = "/api/auth/admin/permissions", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "Permissions", body = [PermissionView])))]
+pub async fn list_permissions(state: Ctx, user: AuthUser) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    Ok(ok(rbac::list_permissions(&state).await?))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreatePermissionRequest {
+    #[validate(length(min = 2, max = 64))]
+    pub name: String,
+    #[serde(default)]
+    #[validate(length(max = 500))]
+    pub description: String,
+}
+
+/// Creates a permission.
+#[utoipa::path(post, path = "/api/auth/admin/permissions", tag = "admin", security(("bearer" = [])),
+    request_body = CreatePermissionRequest,
+    responses((status = 201, description = "Created", body = PermissionView)))]
+pub async fn create_permission(
+    state: Ctx,
+    user: AuthUser,
+    body: ValidJson<CreatePermissionRequest>,
+) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    let b = body.into_inner();
+    Ok(created(
+        rbac::create_permission(&state, &b.name, &b.description).await?,
+    ))
+}
+
+/// Deletes a permission (roles lose it).
+#[utoipa::path(delete, path = "/api/auth/admin/permissions/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Permission id")),
+    responses((status = 200, description = "Deleted"), (status = 404, description = "No such permission")))]
+pub async fn delete_permission(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    rbac::delete_permission(&state, id.into_inner()).await?;
+    Ok(ok(serde_json::json!({ "deleted": true })))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserRoles {
+    pub roles: Vec<String>,
+}
+
+/// A user's roles.
+#[utoipa::path(get, path = "/api/auth/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "Roles", body = UserRoles), (status = 404, description = "No such user")))]
+pub async fn user_roles(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
+    user.require(USERS_READ)?;
+    Ok(ok(UserRoles {
+        roles: rbac::user_roles_of(&state, id.into_inner()).await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct GrantRoleRequest {
+    #[validate(length(min = 2, max = 64))]
+    pub role: String,
+}
+
+/// Grants a role (idempotent).
+#[utoipa::path(post, path = "/api/auth/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")), request_body = GrantRoleRequest,
+    responses((status = 200, description = "The user's roles now", body = UserRoles)))]
+pub async fn grant_role(
+    state: Ctx,
+    user: AuthUser,
+    client: Client,
+    id: web::Path<Uuid>,
+    body: ValidJson<GrantRoleRequest>,
+) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    let role = body.into_inner().role;
+    let target = id.into_inner();
+    let admin = user.id();
+    let rid = &client.request_id;
+    let state_ref = &state;
+    let role_ref = &role;
+    let mut conn = platform::db::conn(&state.pool).await?;
+    let roles = conn
+        .transaction::<_, Error, _>(|conn| {
+            async move { rbac::grant(conn, state_ref, target, role_ref, Some(admin), rid).await }
+                .scope_boxed()
+        })
+        .await?;
+    Ok(ok(UserRoles { roles }))
+}
+
+/// Removes a role from a user.
+#[utoipa::path(delete, path = "/api/auth/admin/users/{id}/roles/{role}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id"), ("role" = String, Path, description = "Role name")),
+    responses((status = 200, description = "The user's roles now", body = UserRoles)))]
+pub async fn revoke_role(
+    state: Ctx,
+    user: AuthUser,
+    client: Client,
+    path: web::Path<(Uuid, String)>,
+) -> ApiResult {
+    user.require(ROLES_MANAGE)?;
+    let (target, role) = path.into_inner();
+    let roles = rbac::revoke(&state, target, &role, user.id(), &client.request_id).await?;
+    Ok(ok(UserRoles { roles }))
+}
