@@ -289,8 +289,36 @@ service_env() { # name port
   if [[ "$name" != gateway ]]; then
     echo "DATABASE_URL=postgres://$name:$name@127.0.0.1:$PG_PORT/${name}_db"
   fi
-  # Per-service extras (secrets for development, upstream URLs) live beside the crate.
+  # Per-service extras (development settings, upstream URLs) live beside the crate;
+  # secrets are generated per checkout (ensure_secrets) and never committed.
   if [[ -f "$ROOT/services/$name/local.env" ]]; then cat "$ROOT/services/$name/local.env"; fi
+  if [[ -f "$STATE/secrets/$name.env" ]]; then cat "$STATE/secrets/$name.env"; fi
+}
+
+random_b64() { head -c "$1" /dev/urandom | base64 | tr -d '\n'; }
+
+# Development secrets, made once per checkout under the ignored state folder.
+ensure_secrets() {
+  mkdir -p "$STATE/secrets"
+  chmod 700 "$STATE/secrets"
+  if [[ ! -f "$STATE/secrets/auth.env" ]]; then
+    (umask 077; echo "AUTH_KEY_ENCRYPTION_KEY=$(random_b64 32)" >"$STATE/secrets/auth.env")
+  fi
+  if [[ ! -f "$STATE/secrets/admin-password" ]]; then
+    (umask 077; printf 'demo-%s\n' "$(random_b64 18 | tr '+/' '-_')" >"$STATE/secrets/admin-password")
+  fi
+}
+
+DEMO_ADMIN_EMAIL="admin@neighbourly.local"
+
+# The first super_admin, through the auth binary's bootstrap command (idempotent).
+demo_admin() {
+  service_exists auth || return 0
+  local bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/auth"
+  (with_service_env auth 18081; AUTH_ADMIN_PASSWORD="$(cat "$STATE/secrets/admin-password")" \
+    exec "$bin" admin create "$DEMO_ADMIN_EMAIL") >>"$STATE/logs/auth.log" 2>&1 \
+    || die "creating the demo admin failed; see $STATE/logs/auth.log"
+  ok "demo admin: $DEMO_ADMIN_EMAIL / $(cat "$STATE/secrets/admin-password")"
 }
 
 # Exports a service's variables into the current (sub)shell. Sourced as shell assignments,
@@ -308,6 +336,7 @@ services_up() {
     name="${entry%%:*}"; service_exists "$name" && present+=("$name")
   done
   if ((${#present[@]} == 0)); then ok "no services yet (services/ is empty)"; return; fi
+  ensure_secrets
   step "building services: ${present[*]}"
   local pkgs=(); for name in "${present[@]}"; do pkgs+=(-p "$name"); done
   (cd "$ROOT" && cargo build -q "${pkgs[@]}") || die "service build failed"
