@@ -52,7 +52,8 @@ pub mod types {
     pub const PLATFORM_PROBE_RECORDED: &str = "platform.probe.recorded";
     pub const AUTH_USER_REGISTERED: &str = "auth.user.registered";
     pub const AUTH_USER_REGISTRATION_ATTEMPTED: &str = "auth.user.registration_attempted";
-    pub const AUTH_USER_EMAIL_VERIFICATION_REQUESTED: &str = "auth.user.email_verification_requested";
+    pub const AUTH_USER_EMAIL_VERIFICATION_REQUESTED: &str =
+        "auth.user.email_verification_requested";
     pub const AUTH_USER_EMAIL_VERIFIED: &str = "auth.user.email_verified";
     pub const AUTH_USER_PHONE_VERIFIED: &str = "auth.user.phone_verified";
     pub const AUTH_USER_PASSWORD_RESET_REQUESTED: &str = "auth.user.password_reset_requested";

@@ -10,7 +10,9 @@
 pub enum Command {
     Serve,
     Migrate,
-    DlqReplay { dlq_topic: String },
+    DlqReplay {
+        dlq_topic: String,
+    },
     /// A service-specific task: its name and the arguments after it.
     Task(Vec<String>),
 }

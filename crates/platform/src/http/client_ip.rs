@@ -119,9 +119,15 @@ mod tests {
     #[test]
     fn untrusted_peer_is_the_client_whatever_the_header_says() {
         let t: TrustedProxies = "10.0.0.0/8".parse().unwrap();
-        assert_eq!(t.client_ip(ip("203.0.113.9"), Some("1.2.3.4")), ip("203.0.113.9"));
+        assert_eq!(
+            t.client_ip(ip("203.0.113.9"), Some("1.2.3.4")),
+            ip("203.0.113.9")
+        );
         let none = TrustedProxies::default();
-        assert_eq!(none.client_ip(ip("10.0.0.1"), Some("1.2.3.4")), ip("10.0.0.1"));
+        assert_eq!(
+            none.client_ip(ip("10.0.0.1"), Some("1.2.3.4")),
+            ip("10.0.0.1")
+        );
     }
 
     #[test]
@@ -141,9 +147,17 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_entry() {
-        assert!("10.0.0.0/8,nope".parse::<TrustedProxies>().unwrap_err().contains("nope"));
+        assert!(
+            "10.0.0.0/8,nope"
+                .parse::<TrustedProxies>()
+                .unwrap_err()
+                .contains("nope")
+        );
         assert_eq!(
-            "10.0.0.0/8,::1".parse::<TrustedProxies>().unwrap().to_string(),
+            "10.0.0.0/8,::1"
+                .parse::<TrustedProxies>()
+                .unwrap()
+                .to_string(),
             "10.0.0.0/8,::1/128"
         );
     }

@@ -89,17 +89,6 @@ pub async fn request_context(
     Ok(res)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn request_ids_from_clients_are_bounded() {
-        assert!(super::acceptable("abc-123"));
-        assert!(!super::acceptable(""));
-        assert!(!super::acceptable("has space"));
-        assert!(!super::acceptable(&"x".repeat(129)));
-    }
-}
-
 impl actix_web::FromRequest for RequestId {
     type Error = std::convert::Infallible;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
@@ -113,5 +102,16 @@ impl actix_web::FromRequest for RequestId {
             .cloned()
             .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string()));
         std::future::ready(Ok(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_from_clients_are_bounded() {
+        assert!(super::acceptable("abc-123"));
+        assert!(!super::acceptable(""));
+        assert!(!super::acceptable("has space"));
+        assert!(!super::acceptable(&"x".repeat(129)));
     }
 }

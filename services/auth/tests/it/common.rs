@@ -107,7 +107,8 @@ pub struct Service {
     pub http: reqwest::Client,
     pub state: State,
     pub verifier: TokenVerifier,
-    pub db: TestDb,
+    /// Held so the database lives as long as the service.
+    pub _db: TestDb,
     pub shutdown: CancellationToken,
 }
 
@@ -127,9 +128,13 @@ pub async fn start_with(config: AuthServiceConfig) -> Service {
     dbc.wait_timeout = Duration::from_secs(5);
     let pool = platform::db::build_pool(&dbc, "auth-it").unwrap();
     let verify = config.verify.clone();
-    let state = State::new(pool.clone(), Outbox::new("auth"), config).await.unwrap();
+    let state = State::new(pool.clone(), Outbox::new("auth"), config)
+        .await
+        .unwrap();
     let mut conn = platform::db::conn(&pool).await.unwrap();
-    auth::keys::ensure_active(&mut conn, &state.kek).await.unwrap();
+    auth::keys::ensure_active(&mut conn, &state.kek)
+        .await
+        .unwrap();
     drop(conn);
     let verifier =
         TokenVerifier::with_key_source(verify, Arc::new(auth::keys::LocalKeys(pool.clone())))
@@ -137,8 +142,11 @@ pub async fn start_with(config: AuthServiceConfig) -> Service {
             .unwrap();
     let shutdown = CancellationToken::new();
     let (s, v) = (state.clone(), verifier.clone());
+    let mut http = HttpConfig::ephemeral();
+    // Lets a test stand for distinct clients through X-Forwarded-For.
+    http.trusted_proxies = "127.0.0.1".parse().unwrap();
     let running = platform::http::server::start(
-        &HttpConfig::ephemeral(),
+        &http,
         Readiness::new(),
         move |cfg| auth::routes::configure(cfg, s.clone(), v.clone()),
         shutdown.clone(),
@@ -149,7 +157,7 @@ pub async fn start_with(config: AuthServiceConfig) -> Service {
         http: reqwest::Client::new(),
         state,
         verifier,
-        db,
+        _db: db,
         shutdown,
     }
 }
@@ -167,7 +175,13 @@ impl Resp {
 }
 
 impl Service {
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>, token: Option<&str>) -> Resp {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Resp {
         let mut req = self
             .http
             .request(method, format!("{}/api/auth{path}", self.base))
@@ -190,15 +204,18 @@ impl Service {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Resp {
-        self.call(reqwest::Method::POST, path, Some(body), None).await
+        self.call(reqwest::Method::POST, path, Some(body), None)
+            .await
     }
 
     pub async fn post_auth(&self, path: &str, body: Value, token: &str) -> Resp {
-        self.call(reqwest::Method::POST, path, Some(body), Some(token)).await
+        self.call(reqwest::Method::POST, path, Some(body), Some(token))
+            .await
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> Resp {
-        self.call(reqwest::Method::GET, path, None, Some(token)).await
+        self.call(reqwest::Method::GET, path, None, Some(token))
+            .await
     }
 
     /// Registers `email` and returns its user id (from the outbox, as the user service
@@ -278,5 +295,8 @@ pub fn tokens(r: &Resp) -> (String, String, String) {
 }
 
 pub fn email(prefix: &str) -> String {
-    format!("{}@example.com", test_support::unique(prefix).replace('.', "-"))
+    format!(
+        "{}@example.com",
+        test_support::unique(prefix).replace('.', "-")
+    )
 }

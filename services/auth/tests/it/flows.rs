@@ -32,7 +32,9 @@ async fn register_login_refresh_logout() {
     assert_eq!(me.data()["email"], email);
     assert_eq!(me.data()["emailVerified"], false);
 
-    let r = svc.post("/refresh", json!({ "refreshToken": refresh })).await;
+    let r = svc
+        .post("/refresh", json!({ "refreshToken": refresh }))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let access2 = r.data()["accessToken"].as_str().unwrap().to_owned();
     let refresh2 = r.data()["refreshToken"].as_str().unwrap().to_owned();
@@ -46,12 +48,17 @@ async fn register_login_refresh_logout() {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert_eq!(r.body["success"], false);
     }
-    let r = svc.post("/refresh", json!({ "refreshToken": refresh2 })).await;
+    let r = svc
+        .post("/refresh", json!({ "refreshToken": refresh2 }))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
     let created: Vec<ev::SessionCreated> = svc.events(events::types::AUTH_SESSION_CREATED).await;
     assert_eq!(created.len(), 1);
-    let revoked: ev::SessionRevoked = svc.last_event(events::types::AUTH_SESSION_REVOKED).await.unwrap();
+    let revoked: ev::SessionRevoked = svc
+        .last_event(events::types::AUTH_SESSION_REVOKED)
+        .await
+        .unwrap();
     assert_eq!(revoked.reason, "logout");
 }
 
@@ -66,49 +73,93 @@ async fn email_verification_token_is_single_use() {
         .unwrap();
     assert_eq!(req.email, email);
     // Only the hash is stored.
-    let r = svc.post("/verify-email", json!({ "token": req.token })).await;
+    let r = svc
+        .post("/verify-email", json!({ "token": req.token }))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let again = svc.post("/verify-email", json!({ "token": req.token })).await;
+    let again = svc
+        .post("/verify-email", json!({ "token": req.token }))
+        .await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
-    assert_eq!(again.body["message"], "invalid or expired verification token");
+    assert_eq!(
+        again.body["message"],
+        "invalid or expired verification token"
+    );
     let (access, _, _) = {
         let r = svc.login(&email, PASSWORD, "d").await;
         tokens(&r)
     };
-    assert_eq!(svc.get_auth("/me", &access).await.data()["emailVerified"], true);
-    assert!(svc.last_event::<ev::EmailVerified>(events::types::AUTH_USER_EMAIL_VERIFIED).await.is_some());
+    assert_eq!(
+        svc.get_auth("/me", &access).await.data()["emailVerified"],
+        true
+    );
+    assert!(
+        svc.last_event::<ev::EmailVerified>(events::types::AUTH_USER_EMAIL_VERIFIED)
+            .await
+            .is_some()
+    );
 }
 
 #[tokio::test]
 async fn bad_registrations_are_refused_field_by_field() {
     let svc = common::start().await;
-    let r = svc.post("/register", json!({ "email": "a@example.com", "password": "password1234" })).await;
+    let r = svc
+        .post(
+            "/register",
+            json!({ "email": "a@example.com", "password": "password1234" }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["errors"][0]["field"], "password");
-    let r = svc.post("/register", json!({ "email": "a@example.com", "password": "short" })).await;
+    let r = svc
+        .post(
+            "/register",
+            json!({ "email": "a@example.com", "password": "short" }),
+        )
+        .await;
     assert_eq!(r.body["errors"][0]["field"], "password");
-    let r = svc.post("/register", json!({ "email": "nope", "password": PASSWORD })).await;
+    let r = svc
+        .post(
+            "/register",
+            json!({ "email": "nope", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["errors"][0]["field"], "email");
-    let r = svc.post("/register", json!({ "phone": "12345", "password": PASSWORD })).await;
+    let r = svc
+        .post(
+            "/register",
+            json!({ "phone": "12345", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(r.body["errors"][0]["field"], "phone");
     let r = svc.post("/register", json!({ "password": PASSWORD })).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Privileged roles cannot be self-assigned.
     let r = svc
-        .post("/register", json!({ "email": common::email("x"), "password": PASSWORD, "role": "super_admin" }))
+        .post(
+            "/register",
+            json!({ "email": common::email("x"), "password": PASSWORD, "role": "super_admin" }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["errors"][0]["field"], "role");
     // Nothing was half-written.
-    assert!(svc.events::<ev::UserRegistered>(events::types::AUTH_USER_REGISTERED).await.is_empty());
+    assert!(
+        svc.events::<ev::UserRegistered>(events::types::AUTH_USER_REGISTERED)
+            .await
+            .is_empty()
+    );
     // A self-service role is fine.
     let email = common::email("courier");
     let r = svc
         .post("/register", json!({ "email": email, "password": PASSWORD, "role": "courier", "referralCode": "FRIEND1" }))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
-    let ev: ev::UserRegistered = svc.last_event(events::types::AUTH_USER_REGISTERED).await.unwrap();
+    let ev: ev::UserRegistered = svc
+        .last_event(events::types::AUTH_USER_REGISTERED)
+        .await
+        .unwrap();
     assert_eq!(ev.roles, vec!["courier"]);
     assert_eq!(ev.referral_code, "FRIEND1");
 }
@@ -121,18 +172,35 @@ async fn password_change_keeps_this_session_and_ends_the_others() {
     let (a2, _, _) = tokens(&svc.login(&email, PASSWORD, "laptop").await);
     let new_password = "marble otter lantern quietly";
     let r = svc
-        .post_auth("/password/change", json!({ "currentPassword": "wrong one entirely", "newPassword": new_password }), &a1)
+        .post_auth(
+            "/password/change",
+            json!({ "currentPassword": "wrong one entirely", "newPassword": new_password }),
+            &a1,
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["errors"][0]["field"], "currentPassword");
     let r = svc
-        .post_auth("/password/change", json!({ "currentPassword": PASSWORD, "newPassword": new_password }), &a1)
+        .post_auth(
+            "/password/change",
+            json!({ "currentPassword": PASSWORD, "newPassword": new_password }),
+            &a1,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(svc.get_auth("/me", &a1).await.status, StatusCode::OK);
-    assert_eq!(svc.get_auth("/me", &a2).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(svc.login(&email, PASSWORD, "d").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(svc.login(&email, new_password, "d").await.status, StatusCode::OK);
+    assert_eq!(
+        svc.get_auth("/me", &a2).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        svc.login(&email, PASSWORD, "d").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        svc.login(&email, new_password, "d").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -140,26 +208,51 @@ async fn password_reset_by_link_ends_every_session() {
     let svc = common::start().await;
     let email = common::email("reset");
     let (access, refresh, _) = svc.signed_in(&email).await;
-    let r = svc.post("/password/forgot", json!({ "identifier": email })).await;
+    let r = svc
+        .post("/password/forgot", json!({ "identifier": email }))
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
-    let req: ev::PasswordResetRequested =
-        svc.last_event(events::types::AUTH_USER_PASSWORD_RESET_REQUESTED).await.unwrap();
+    let req: ev::PasswordResetRequested = svc
+        .last_event(events::types::AUTH_USER_PASSWORD_RESET_REQUESTED)
+        .await
+        .unwrap();
     let new_password = "granite pelican umbrella";
     let r = svc
-        .post("/password/reset", json!({ "token": req.token, "newPassword": "password1234" }))
+        .post(
+            "/password/reset",
+            json!({ "token": req.token, "newPassword": "password1234" }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["errors"][0]["field"], "newPassword");
-    let r = svc.post("/password/reset", json!({ "token": req.token, "newPassword": new_password })).await;
+    let r = svc
+        .post(
+            "/password/reset",
+            json!({ "token": req.token, "newPassword": new_password }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = svc.post("/password/reset", json!({ "token": req.token, "newPassword": new_password })).await;
+    let r = svc
+        .post(
+            "/password/reset",
+            json!({ "token": req.token, "newPassword": new_password }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "single use");
-    assert_eq!(svc.get_auth("/me", &access).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        svc.post("/refresh", json!({ "refreshToken": refresh })).await.status,
+        svc.get_auth("/me", &access).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(svc.login(&email, new_password, "d").await.status, StatusCode::OK);
+    assert_eq!(
+        svc.post("/refresh", json!({ "refreshToken": refresh }))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        svc.login(&email, new_password, "d").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -174,8 +267,16 @@ async fn openapi_and_jwks_are_served() {
         .json()
         .await
         .unwrap();
-    for path in ["/api/auth/login", "/api/auth/refresh", "/api/auth/2fa/enable", "/api/auth/admin/roles"] {
-        assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+    for path in [
+        "/api/auth/login",
+        "/api/auth/refresh",
+        "/api/auth/2fa/enable",
+        "/api/auth/admin/roles",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
     }
     let jwks: serde_json::Value = svc
         .http

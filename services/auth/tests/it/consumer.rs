@@ -1,0 +1,142 @@
+//! The user service's decisions reach auth through the broker: a suspension blocks login
+//! and kills live sessions at once; reinstatement lifts it; courier verification grants
+//! the role.
+
+use crate::common::{self, PASSWORD, tokens};
+use diesel_async::AsyncConnection;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use events::DomainEvent;
+use events::proto::{courier::v1 as courier, user::v1 as user};
+use platform::kafka::KafkaConfig;
+use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner};
+use platform::kafka::outbox::OutboxRecord;
+use platform::kafka::relay::{OutboxRelay, RelayConfig};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+async fn publish<E: DomainEvent>(svc: &common::Service, topic: &str, key: &str, event: &E) {
+    let record = OutboxRecord {
+        topic: topic.to_owned(),
+        key: key.to_owned(),
+        event_type: E::TYPE.to_owned(),
+        subject: Some(format!("user/{key}")),
+        payload: event.encode_to_vec(),
+    };
+    let mut conn = platform::db::conn(&svc.state.pool).await.unwrap();
+    let outbox = platform::kafka::outbox::Outbox::new("user");
+    conn.transaction::<_, platform::db::DbError, _>(|conn| {
+        async move { outbox.add_record(conn, &record, None).await.map(|_| ()) }.scope_boxed()
+    })
+    .await
+    .unwrap();
+}
+
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn suspension_blocks_login_and_kills_live_sessions() {
+    let svc = common::start().await;
+    let kafka = KafkaConfig::new(test_support::kafka_bootstrap(), "auth-it");
+    // Private topics stand in for user.profile.v1 and courier.courier.v1, so parallel test
+    // runs do not see each other's events.
+    let users_topic = test_support::unique("test.user.profile");
+    let couriers_topic = test_support::unique("test.courier.courier");
+    let all: Vec<String> = [&users_topic, &couriers_topic]
+        .iter()
+        .flat_map(|t| [t.to_string(), events::topics::dlq_of(t)])
+        .collect();
+    platform::kafka::admin::ensure_topics(&kafka, &all, 3)
+        .await
+        .unwrap();
+    let relay = OutboxRelay::new(svc.state.pool.clone(), &kafka, RelayConfig::default()).unwrap();
+    tokio::spawn(relay.run(svc.shutdown.clone()));
+    let config = ConsumerConfig::new(
+        test_support::unique("auth-it"),
+        &[&users_topic, &couriers_topic],
+    );
+    let runner = ConsumerRunner::new(
+        svc.state.pool.clone(),
+        &kafka,
+        config,
+        auth::consumer::Handler {
+            state: svc.state.clone(),
+        },
+    )
+    .unwrap();
+    tokio::spawn(runner.run(svc.shutdown.clone()));
+
+    let email = common::email("suspend");
+    let user_id = svc.register(&email).await;
+    let (access, refresh, _) = tokens(&svc.login(&email, PASSWORD, "d").await);
+    let suspended = user::UserSuspended {
+        user_id: user_id.to_string(),
+        reason: "abuse".into(),
+        until: None,
+    };
+    publish(&svc, &users_topic, &user_id.to_string(), &suspended).await;
+    eventually("the live session to die", || async {
+        svc.get_auth("/me", &access).await.status == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    let r = svc.login(&email, PASSWORD, "d").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body["message"], "account is suspended");
+    assert_eq!(
+        svc.post("/refresh", json!({ "refreshToken": refresh }))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Suspended accounts get no codes either.
+    svc.post(
+        "/otp/send",
+        json!({ "identifier": email, "purpose": "login" }),
+    )
+    .await;
+    assert!(
+        svc.events::<events::proto::auth::v1::OtpRequested>(events::types::AUTH_OTP_REQUESTED)
+            .await
+            .is_empty()
+    );
+
+    publish(
+        &svc,
+        &users_topic,
+        &user_id.to_string(),
+        &user::UserReinstated {
+            user_id: user_id.to_string(),
+        },
+    )
+    .await;
+    eventually("login to work again", || async {
+        svc.login(&email, PASSWORD, "d").await.status == StatusCode::OK
+    })
+    .await;
+
+    let verified = courier::CourierVerified {
+        user_id: user_id.to_string(),
+        verified_by: String::new(),
+    };
+    publish(&svc, &couriers_topic, &user_id.to_string(), &verified).await;
+    eventually("the courier role", || async {
+        let r = svc.login(&email, PASSWORD, "d").await;
+        r.data()["user"]["roles"]
+            .as_array()
+            .is_some_and(|roles| roles.iter().any(|r| r == "courier"))
+    })
+    .await;
+}
