@@ -4,7 +4,9 @@
 //!   ops topics-ensure               create the missing ones (KAFKA_BOOTSTRAP_SERVERS)
 //!   ops dlq-replay <topic>.dlq      send dead letters back to their topic
 //!   ops bench [EVENTS]              raw producer rate vs outbox relay rate (DATABASE_ADMIN_URL)
+//!   ops auth-bench URL [SECS] [WORKERS]  argon2 ceiling, logins/s and refreshes/s of an auth service
 
+mod auth_bench;
 mod bench;
 
 use platform::kafka::KafkaConfig;
@@ -12,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str =
-    "usage: ops topics-list | topics-ensure | dlq-replay <topic>.dlq | bench [EVENTS]";
+    "usage: ops topics-list | topics-ensure | dlq-replay <topic>.dlq | bench [EVENTS] | auth-bench URL [SECS] [WORKERS]";
 
 fn kafka() -> KafkaConfig {
     let servers =
@@ -56,6 +58,15 @@ async fn main() -> anyhow::Result<ExitCode> {
                 None => 50_000,
             };
             bench::run(&kafka(), events).await?;
+        }
+        ["auth-bench", url, rest @ ..] => {
+            let num = |i: usize, default: u64| -> anyhow::Result<u64> {
+                rest.get(i).map_or(Ok(default), |n| {
+                    n.parse().map_err(|_| anyhow::anyhow!("{n:?} is not a number"))
+                })
+            };
+            let workers = usize::try_from(num(1, 16)?)?;
+            auth_bench::run(url, num(0, 10)?, workers).await?;
         }
         _ => {
             eprintln!("{USAGE}");
