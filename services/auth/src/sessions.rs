@@ -115,84 +115,102 @@ pub enum Refreshed {
     Reused { session_id: Uuid },
 }
 
+/// The rotation in one statement (one round trip, atomic without a transaction): extend
+/// the live session of an unspent token, spend the token, add its successor, and read the
+/// grants for the new access token. No row means the token is unknown, spent, or its
+/// session is over; [`refresh`] then tells those apart. A concurrent refresh with the same
+/// token waits on the session row and then finds the token spent, which counts as reuse.
+const ROTATE: &str = "
+WITH live AS (
+    UPDATE sessions s
+       SET last_used_at = now(), expires_at = LEAST(s.absolute_expires_at, now() + $2)
+      FROM refresh_tokens t
+     WHERE t.token_hash = $1 AND t.spent_at IS NULL AND s.id = t.session_id
+       AND s.revoked_at IS NULL AND s.expires_at > now()
+ RETURNING s.id, s.user_id, s.expires_at
+), spent AS (
+    UPDATE refresh_tokens SET spent_at = now()
+     WHERE token_hash = $1 AND spent_at IS NULL AND session_id IN (SELECT id FROM live)
+ RETURNING session_id
+), fresh AS (
+    INSERT INTO refresh_tokens (token_hash, session_id)
+    SELECT $3, session_id FROM spent
+ RETURNING session_id
+)
+SELECT live.id AS session_id, live.user_id, live.expires_at,
+       ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+              WHERE ur.user_id = live.user_id ORDER BY r.name) AS roles,
+       ARRAY(SELECT DISTINCT p.name FROM permissions p
+              WHERE EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                             WHERE ur.user_id = live.user_id AND r.name = 'super_admin')
+                 OR p.id IN (SELECT rp.permission_id FROM user_roles ur
+                               JOIN role_permissions rp ON rp.role_id = ur.role_id
+                              WHERE ur.user_id = live.user_id)
+              ORDER BY p.name) AS perms
+  FROM live JOIN fresh ON fresh.session_id = live.id";
+
+#[derive(QueryableByName)]
+struct Rotated {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    session_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    expires_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    roles: Vec<String>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    perms: Vec<String>,
+}
+
 /// Spends `token` and issues the next one of its family.
 pub async fn refresh(state: &State, token: &str, ip: &str, rid: &RequestId) -> Result<Refreshed> {
     let hash = state.kek.hash(REFRESH, token);
+    let next = crate::crypto::random_token()?;
     let idle = chrono_dur(state.config.tokens.refresh_idle_ttl);
     let mut conn = platform::db::conn(&state.pool).await?;
+    let rotated: Option<Rotated> = diesel::sql_query(ROTATE)
+        .bind::<diesel::sql_types::Bytea, _>(&hash)
+        .bind::<diesel::sql_types::Interval, _>(idle)
+        .bind::<diesel::sql_types::Bytea, _>(state.kek.hash(REFRESH, &next))
+        .get_result(&mut conn)
+        .await
+        .optional()?;
+    if let Some(r) = rotated {
+        return Ok(Refreshed::Rotated {
+            user_id: r.user_id,
+            session_id: r.session_id,
+            refresh_token: next,
+            expires_at: r.expires_at,
+            roles: r.roles,
+            perms: r.perms,
+        });
+    }
     let outcome = conn
         .transaction::<_, Error, _>(|conn| {
             async move {
-                let spent: Option<Uuid> = diesel::update(
-                    refresh_tokens::table
-                        .filter(refresh_tokens::token_hash.eq(&hash))
-                        .filter(refresh_tokens::spent_at.is_null()),
-                )
-                .set(refresh_tokens::spent_at.eq(diesel::dsl::now))
-                .returning(refresh_tokens::session_id)
-                .get_result(conn)
-                .await
-                .optional()?;
-                let Some(session_id) = spent else {
-                    let reused: Option<Uuid> = refresh_tokens::table
-                        .find(&hash)
-                        .select(refresh_tokens::session_id)
-                        .first(conn)
-                        .await
-                        .optional()?;
-                    let Some(session_id) = reused else {
-                        return Err(Error::SessionExpired);
-                    };
-                    let revoked = revoke(
-                        conn,
-                        state,
-                        Scope::Family(session_id),
-                        "refresh_token_reuse",
-                        rid,
-                    )
-                    .await?;
-                    if let Some((_, user_id)) = <[_]>::first(&revoked) {
-                        let event = ev::RefreshTokenReused {
-                            session_id: session_id.to_string(),
-                            user_id: user_id.to_string(),
-                            ip: ip.to_owned(),
-                        };
-                        state.emit(conn, *user_id, &event, Some(rid)).await?;
-                    }
-                    return Ok(Refreshed::Reused { session_id });
-                };
-                let now = Utc::now();
-                let live: Option<(Uuid, DateTime<Utc>)> = diesel::update(
-                    sessions::table
-                        .find(session_id)
-                        .filter(sessions::revoked_at.is_null())
-                        .filter(sessions::expires_at.gt(now)),
-                )
-                .set((
-                    sessions::last_used_at.eq(now),
-                    sessions::expires_at.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
-                        "LEAST(absolute_expires_at, now() + ",
-                    )
-                    .bind::<diesel::sql_types::Interval, _>(idle)
-                    .sql(")")),
-                ))
-                .returning((sessions::user_id, sessions::expires_at))
-                .get_result(conn)
-                .await
-                .optional()?;
-                let Some((user_id, expires_at)) = live else {
+                let known: Option<(Uuid, Option<DateTime<Utc>>)> = refresh_tokens::table
+                    .find(&hash)
+                    .select((refresh_tokens::session_id, refresh_tokens::spent_at))
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some((session_id, Some(_spent))) = known else {
+                    // Unknown, or unspent but its session is over.
                     return Err(Error::SessionExpired);
                 };
-                let refresh_token = new_refresh_token(conn, state, session_id).await?;
-                let (roles, perms) = crate::accounts::grants(conn, user_id).await?;
-                Ok(Refreshed::Rotated {
-                    user_id,
-                    session_id,
-                    refresh_token,
-                    expires_at,
-                    roles,
-                    perms,
-                })
+                let revoked =
+                    revoke(conn, state, Scope::Family(session_id), "refresh_token_reuse", rid)
+                        .await?;
+                if let Some((_, user_id)) = <[_]>::first(&revoked) {
+                    let event = ev::RefreshTokenReused {
+                        session_id: session_id.to_string(),
+                        user_id: user_id.to_string(),
+                        ip: ip.to_owned(),
+                    };
+                    state.emit(conn, *user_id, &event, Some(rid)).await?;
+                }
+                Ok(Refreshed::Reused { session_id })
             }
             .scope_boxed()
         })

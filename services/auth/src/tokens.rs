@@ -42,6 +42,18 @@ pub async fn sign(
     perms: Vec<String>,
 ) -> Result<String> {
     let signer = state.keys.signer().await?;
+    sign_with(state, &signer, user_id, sid, roles, perms)
+}
+
+/// Signs with a key already loaded (cannot fail on storage).
+pub fn sign_with(
+    state: &State,
+    signer: &crate::keys::Signer,
+    user_id: Uuid,
+    sid: Uuid,
+    roles: Vec<String>,
+    perms: Vec<String>,
+) -> Result<String> {
     let policy = &state.config.tokens;
     let now = Utc::now().timestamp();
     let ttl = i64::try_from(policy.access_ttl.as_secs()).unwrap_or(900);
@@ -56,7 +68,7 @@ pub async fn sign(
         exp: now + ttl,
     };
     let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some(signer.kid);
+    header.kid = Some(signer.kid.clone());
     Ok(jsonwebtoken::encode(&header, &claims, &signer.key)
         .map_err(|e| anyhow::anyhow!("signing: {e}"))?)
 }

@@ -201,6 +201,9 @@ pub struct RefreshRequest {
               (status = 401, description = "Invalid, expired, revoked or reused refresh token")))]
 pub async fn refresh(state: Ctx, client: Client, body: ValidJson<RefreshRequest>) -> ApiResult {
     let token = body.into_inner().refresh_token;
+    // Loaded first: once the rotation commits, the old token is spent, so nothing that can
+    // fail may stand between the commit and the answer.
+    let signer = state.keys.signer().await?;
     match sessions::refresh(&state, &token, &client.ip.to_string(), &client.request_id).await? {
         Refreshed::Rotated {
             user_id,
@@ -210,7 +213,7 @@ pub async fn refresh(state: Ctx, client: Client, body: ValidJson<RefreshRequest>
             roles,
             perms,
         } => {
-            let access = tokens::sign(&state, user_id, session_id, roles, perms).await?;
+            let access = tokens::sign_with(&state, &signer, user_id, session_id, roles, perms)?;
             Ok(ok(tokens::pair(&state, access, refresh_token, expires_at)))
         }
         Refreshed::Reused { session_id } => {
