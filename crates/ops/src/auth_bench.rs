@@ -55,7 +55,12 @@ async fn post(http: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<
 }
 
 /// Runs `workers` loops of `step` for `secs`; returns successful operations per second.
-async fn measure<S, F>(workers: usize, secs: u64, state: Vec<S>, step: F) -> anyhow::Result<(f64, u64)>
+async fn measure<S, F>(
+    workers: usize,
+    secs: u64,
+    state: Vec<S>,
+    step: F,
+) -> anyhow::Result<(f64, u64)>
 where
     S: Send + 'static,
     F: Fn(S) -> futures::future::BoxFuture<'static, (S, bool)> + Send + Sync + 'static,
@@ -87,19 +92,59 @@ where
     Ok((rate, failed.load(Ordering::Relaxed)))
 }
 
+/// `AUTH_BENCH_PHASES` (comma-separated `argon2,login,refresh`) runs a subset, for
+/// profiling one phase.
+fn phase(name: &str) -> bool {
+    std::env::var("AUTH_BENCH_PHASES").map_or(true, |p| p.split(',').any(|x| x.trim() == name))
+}
+
 pub async fn run(base: &str, secs: u64, workers: usize) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(workers * 2).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(workers * 2)
+        .build()?;
     let api = format!("{}/api/auth", base.trim_end_matches('/'));
     let email = format!("bench-{}@example.com", uuid::Uuid::now_v7().simple());
-    let (status, body) = post(&http, &format!("{api}/register"), json!({ "email": email, "password": PASSWORD })).await?;
+    let (status, body) = post(
+        &http,
+        &format!("{api}/register"),
+        json!({ "email": email, "password": PASSWORD }),
+    )
+    .await?;
     anyhow::ensure!(status == 202, "register failed: {status} {body}");
 
-    println!("argon2id (m=19456 KiB, t=2, p=1) on {} cores, {secs}s ...", cores());
-    let argon = argon2_rate(secs).await?;
-    println!("  argon2id hashes/s:  {argon:>8.1}");
+    let argon = if phase("argon2") {
+        println!(
+            "argon2id (m=19456 KiB, t=2, p=1) on {} cores, {secs}s ...",
+            cores()
+        );
+        let argon = argon2_rate(secs).await?;
+        println!("  argon2id hashes/s:  {argon:>8.1}");
+        argon
+    } else {
+        f64::NAN
+    };
 
     let login_url = format!("{api}/login");
-    let logins = (0..workers).map(|i| (http.clone(), login_url.clone(), email.clone(), i)).collect();
+    if phase("login") {
+        login_phase(&http, &login_url, &email, secs, workers, argon).await?;
+    }
+    if phase("refresh") {
+        refresh_phase(&http, &api, &login_url, &email, secs, workers).await?;
+    }
+    Ok(())
+}
+
+async fn login_phase(
+    http: &reqwest::Client,
+    login_url: &str,
+    email: &str,
+    secs: u64,
+    workers: usize,
+    argon: f64,
+) -> anyhow::Result<()> {
+    let logins = (0..workers)
+        .map(|i| (http.clone(), login_url.to_owned(), email.to_owned(), i))
+        .collect();
     let (login_rate, login_failed) = measure(workers, secs, logins, |(http, url, email, i)| {
         Box::pin(async move {
             let body = json!({ "identifier": email, "password": PASSWORD, "deviceId": format!("bench-{i}") });
@@ -112,21 +157,38 @@ pub async fn run(base: &str, secs: u64, workers: usize) -> anyhow::Result<()> {
         "  logins/s:           {login_rate:>8.1}   ({:.0}% of the argon2 limit, {login_failed} failed)",
         100.0 * login_rate / argon
     );
+    Ok(())
+}
 
+async fn refresh_phase(
+    http: &reqwest::Client,
+    api: &str,
+    login_url: &str,
+    email: &str,
+    secs: u64,
+    workers: usize,
+) -> anyhow::Result<()> {
     // One session per worker, each refreshed in a loop with the token it got last.
     let mut sessions = Vec::new();
     for i in 0..workers {
-        let body = json!({ "identifier": email, "password": PASSWORD, "deviceId": format!("bench-r{i}") });
-        let (status, resp) = post(&http, &login_url, body).await?;
+        let body =
+            json!({ "identifier": email, "password": PASSWORD, "deviceId": format!("bench-r{i}") });
+        let (status, resp) = post(http, login_url, body).await?;
         anyhow::ensure!(status == 200, "login failed: {status} {resp}");
-        let token = resp["data"]["tokens"]["refreshToken"].as_str().unwrap_or_default().to_owned();
+        let token = resp["data"]["tokens"]["refreshToken"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         sessions.push((http.clone(), format!("{api}/refresh"), token));
     }
     let (refresh_rate, refresh_failed) = measure(workers, secs, sessions, |(http, url, token)| {
         Box::pin(async move {
             match post(&http, &url, json!({ "refreshToken": token })).await {
                 Ok((200, body)) => {
-                    let next = body["data"]["refreshToken"].as_str().unwrap_or_default().to_owned();
+                    let next = body["data"]["refreshToken"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
                     ((http, url, next), true)
                 }
                 _ => ((http, url, token), false),

@@ -13,8 +13,7 @@ use platform::kafka::KafkaConfig;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str =
-    "usage: ops topics-list | topics-ensure | dlq-replay <topic>.dlq | bench [EVENTS] | auth-bench URL [SECS] [WORKERS]";
+const USAGE: &str = "usage: ops topics-list | topics-ensure | dlq-replay <topic>.dlq | bench [EVENTS] | auth-bench URL [SECS] [WORKERS]";
 
 fn kafka() -> KafkaConfig {
     let servers =
@@ -62,7 +61,8 @@ async fn main() -> anyhow::Result<ExitCode> {
         ["auth-bench", url, rest @ ..] => {
             let num = |i: usize, default: u64| -> anyhow::Result<u64> {
                 rest.get(i).map_or(Ok(default), |n| {
-                    n.parse().map_err(|_| anyhow::anyhow!("{n:?} is not a number"))
+                    n.parse()
+                        .map_err(|_| anyhow::anyhow!("{n:?} is not a number"))
                 })
             };
             let workers = usize::try_from(num(1, 16)?)?;

@@ -115,39 +115,10 @@ pub enum Refreshed {
     Reused { session_id: Uuid },
 }
 
-/// The rotation in one statement (one round trip, atomic without a transaction): extend
-/// the live session of an unspent token, spend the token, add its successor, and read the
-/// grants for the new access token. No row means the token is unknown, spent, or its
-/// session is over; [`refresh`] then tells those apart. A concurrent refresh with the same
-/// token waits on the session row and then finds the token spent, which counts as reuse.
-const ROTATE: &str = "
-WITH live AS (
-    UPDATE sessions s
-       SET last_used_at = now(), expires_at = LEAST(s.absolute_expires_at, now() + $2)
-      FROM refresh_tokens t
-     WHERE t.token_hash = $1 AND t.spent_at IS NULL AND s.id = t.session_id
-       AND s.revoked_at IS NULL AND s.expires_at > now()
- RETURNING s.id, s.user_id, s.expires_at
-), spent AS (
-    UPDATE refresh_tokens SET spent_at = now()
-     WHERE token_hash = $1 AND spent_at IS NULL AND session_id IN (SELECT id FROM live)
- RETURNING session_id
-), fresh AS (
-    INSERT INTO refresh_tokens (token_hash, session_id)
-    SELECT $3, session_id FROM spent
- RETURNING session_id
-)
-SELECT live.id AS session_id, live.user_id, live.expires_at,
-       ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-              WHERE ur.user_id = live.user_id ORDER BY r.name) AS roles,
-       ARRAY(SELECT DISTINCT p.name FROM permissions p
-              WHERE EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                             WHERE ur.user_id = live.user_id AND r.name = 'super_admin')
-                 OR p.id IN (SELECT rp.permission_id FROM user_roles ur
-                               JOIN role_permissions rp ON rp.role_id = ur.role_id
-                              WHERE ur.user_id = live.user_id)
-              ORDER BY p.name) AS perms
-  FROM live JOIN fresh ON fresh.session_id = live.id";
+/// The rotation, done by the `rotate_refresh_token` function of the migrations (one round
+/// trip, plans cached server-side). No row means the token is unknown, spent, or its
+/// session is over; [`refresh`] then tells those apart.
+const ROTATE: &str = "SELECT * FROM rotate_refresh_token($1, $2, $3)";
 
 #[derive(QueryableByName)]
 struct Rotated {

@@ -1,0 +1,1 @@
+DROP FUNCTION rotate_refresh_token(bytea, interval, bytea);
