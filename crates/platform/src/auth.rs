@@ -142,6 +142,34 @@ struct KeyCache {
     ever_fetched: bool,
 }
 
+/// How often the key set is fetched again even when every kid is known.
+const PERIODIC_REFRESH: Duration = Duration::from_secs(300);
+
+async fn fetch_into(source: &dyn KeySource, cache: &RwLock<KeyCache>) -> Result<usize, AuthError> {
+    cache.write().await.attempted_at = Some(Instant::now());
+    let set: JwkSet = source
+        .fetch()
+        .await
+        .map_err(|e| AuthError::Unavailable(format!("JWKS fetch: {e:#}")))?;
+    let mut keys = HashMap::new();
+    for jwk in &set.keys {
+        let Some(kid) = jwk.common.key_id.clone() else {
+            continue;
+        };
+        match DecodingKey::from_jwk(jwk) {
+            Ok(k) => {
+                keys.insert(kid, k);
+            }
+            Err(e) => tracing::warn!(kid, error = %e, "unusable key in JWKS"),
+        }
+    }
+    let n = keys.len();
+    let mut cache = cache.write().await;
+    cache.keys = keys;
+    cache.ever_fetched = true;
+    Ok(n)
+}
+
 /// How long a deny-list lookup may take before the request gets a 503.
 const DENY_LIST_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -201,7 +229,7 @@ impl TokenVerifier {
     ) -> anyhow::Result<Self> {
         let client = redis::Client::open(config.redis_url.expose().as_str())?;
         let redis = redis::aio::ConnectionManager::new(client).await?;
-        Ok(Self {
+        let verifier = Self {
             config: Arc::new(config),
             source,
             cache: Arc::new(RwLock::new(KeyCache {
@@ -211,34 +239,26 @@ impl TokenVerifier {
             })),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
             redis,
-        })
+        };
+        // Unknown kids trigger a fetch, but nothing else would drop a key the auth service
+        // stopped publishing; a periodic fetch does. The task ends with the last clone.
+        let weak = Arc::downgrade(&verifier.cache);
+        let (source, config) = (verifier.source.clone(), verifier.config.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PERIODIC_REFRESH).await;
+                let Some(cache) = weak.upgrade() else { return };
+                if let Err(e) = fetch_into(source.as_ref(), &cache).await {
+                    tracing::warn!(error = %e, jwks = %config.jwks_url, "periodic JWKS refresh failed; keeping the cached keys");
+                }
+            }
+        });
+        Ok(verifier)
     }
 
     /// Fetches the JWKS now (also used to warm the cache at start-up).
     pub async fn refresh_keys(&self) -> Result<usize, AuthError> {
-        self.cache.write().await.attempted_at = Some(Instant::now());
-        let set: JwkSet = self
-            .source
-            .fetch()
-            .await
-            .map_err(|e| AuthError::Unavailable(format!("JWKS fetch: {e:#}")))?;
-        let mut keys = HashMap::new();
-        for jwk in &set.keys {
-            let Some(kid) = jwk.common.key_id.clone() else {
-                continue;
-            };
-            match DecodingKey::from_jwk(jwk) {
-                Ok(k) => {
-                    keys.insert(kid, k);
-                }
-                Err(e) => tracing::warn!(kid, error = %e, "unusable key in JWKS"),
-            }
-        }
-        let n = keys.len();
-        let mut cache = self.cache.write().await;
-        cache.keys = keys;
-        cache.ever_fetched = true;
-        Ok(n)
+        fetch_into(self.source.as_ref(), &self.cache).await
     }
 
     async fn cached(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {

@@ -137,6 +137,18 @@ impl AuthServiceConfig {
                 )
                 .0,
         };
+        let day = Duration::from_secs(86_400);
+        // Bounded so no time arithmetic can overflow and no setting can make tokens
+        // effectively eternal.
+        if !(Duration::from_secs(60)..=day).contains(&tokens.access_ttl) {
+            v.problem("AUTH_ACCESS_TTL must be between 1m and 24h");
+        }
+        if tokens.refresh_absolute_ttl > 365 * day {
+            v.problem("AUTH_REFRESH_ABSOLUTE_TTL must be at most 365d");
+        }
+        if lockout.window > day || lockout.max > day || lockout.base > lockout.max {
+            v.problem("AUTH_LOCKOUT_* durations must be at most 24h, with BASE <= MAX");
+        }
         if tokens.refresh_idle_ttl > tokens.refresh_absolute_ttl {
             v.problem("AUTH_REFRESH_IDLE_TTL must not exceed AUTH_REFRESH_ABSOLUTE_TTL");
         }

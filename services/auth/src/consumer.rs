@@ -58,7 +58,8 @@ impl Handler {
         until: Option<chrono::DateTime<chrono::Utc>>,
         rid: &RequestId,
     ) -> Result<(), HandlerError> {
-        let n = diesel::update(users::table.find(id))
+        // A deleted account stays deleted whatever arrives after.
+        let n = diesel::update(users::table.find(id).filter(users::status.ne("deleted")))
             .set((
                 users::status.eq(status),
                 users::status_reason.eq(reason),
@@ -68,8 +69,8 @@ impl Handler {
             .execute(conn)
             .await?;
         if n == 0 {
-            // An account this service never had (or already purged): nothing to do.
-            tracing::warn!(user_id = %id, status, "status change for an unknown user");
+            // An account this service never had, or one already deleted: nothing to do.
+            tracing::warn!(user_id = %id, status, "status change for an unknown or deleted user");
             return Ok(());
         }
         if status != "active" {
@@ -81,6 +82,41 @@ impl Handler {
         }
         Ok(())
     }
+}
+
+/// The role that carries `courier.work`; signing up as a courier only grants `courier`
+/// (an applicant).
+pub const VERIFIED_COURIER: &str = "verified_courier";
+
+/// Removes what identifies a deleted person beyond the users row: devices, session
+/// addresses, codes and tokens.
+async fn forget(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), HandlerError> {
+    use crate::schema::{devices, one_time_tokens, otp_codes, recovery_codes, sessions};
+    diesel::update(sessions::table.filter(sessions::user_id.eq(id)))
+        .set((
+            sessions::ip.eq(None::<String>),
+            sessions::user_agent.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::update(devices::table.filter(devices::user_id.eq(id)))
+        .set((
+            devices::name.eq(None::<String>),
+            devices::user_agent.eq(None::<String>),
+            devices::last_ip.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::delete(otp_codes::table.filter(otp_codes::user_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(one_time_tokens::table.filter(one_time_tokens::user_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id)))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 impl EventHandler for Handler {
@@ -143,6 +179,7 @@ impl EventHandler for Handler {
                     ))
                     .execute(conn)
                     .await?;
+                forget(conn, id).await?;
                 Ok(())
             }
             t if t == courier::CourierVerified::TYPE => {
@@ -152,7 +189,7 @@ impl EventHandler for Handler {
                     conn,
                     &self.state,
                     user_id(&e.user_id)?,
-                    "courier",
+                    VERIFIED_COURIER,
                     by,
                     &rid,
                 )

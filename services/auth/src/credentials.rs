@@ -36,6 +36,20 @@ pub async fn forgot_password(
             Err(e) => Err(e),
         };
     }
+    // A few links per address per hour: enough for a lost mail, too few to flood an inbox.
+    // Over the budget the answer stays the same; only no mail is sent.
+    let key = format!(
+        "forgot:{}",
+        hex::encode(state.kek.hash("forgot", identifier.as_str()))
+    );
+    match state
+        .limits
+        .check_budget(&key, 5, Duration::from_secs(3600))
+        .await
+    {
+        Err(Error::RateLimited { .. }) => return Ok(()),
+        other => other?,
+    }
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
@@ -288,10 +302,19 @@ pub async fn verify_code(
             };
             let verified = match purpose {
                 Purpose::VerifyEmail => {
-                    diesel::update(users::table.find(user_id))
-                        .set(users::email_verified_at.eq(diesel::dsl::now))
-                        .execute(conn)
-                        .await?;
+                    // The address must still be the account's: a code sent to an
+                    // earlier address proves nothing about the current one.
+                    let n = diesel::update(
+                        users::table
+                            .find(user_id)
+                            .filter(users::email.eq(identifier.as_str())),
+                    )
+                    .set(users::email_verified_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                    if n == 0 {
+                        return Ok(Err(Error::InvalidCode));
+                    }
                     let event = ev::EmailVerified {
                         user_id: user_id.to_string(),
                         email: identifier.as_str().to_owned(),
@@ -300,10 +323,17 @@ pub async fn verify_code(
                     Verified::Identifier
                 }
                 Purpose::VerifyPhone => {
-                    diesel::update(users::table.find(user_id))
-                        .set(users::phone_verified_at.eq(diesel::dsl::now))
-                        .execute(conn)
-                        .await?;
+                    let n = diesel::update(
+                        users::table
+                            .find(user_id)
+                            .filter(users::phone.eq(identifier.as_str())),
+                    )
+                    .set(users::phone_verified_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                    if n == 0 {
+                        return Ok(Err(Error::InvalidCode));
+                    }
                     let event = ev::PhoneVerified {
                         user_id: user_id.to_string(),
                         phone: identifier.as_str().to_owned(),

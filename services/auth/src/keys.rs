@@ -1,9 +1,10 @@
 //! Signing keys: Ed25519, private halves encrypted at rest, one signing at a time.
 //!
-//! Rotation adds a key and retires the current one without unpublishing it: a retired key
-//! stays in the JWKS until every token it may have signed has expired (`publish_until`),
-//! so verifiers never meet a token they cannot check. Replicas reload the signing key
-//! every [`RELOAD_EVERY`], which the publication window covers too.
+//! Rotation publishes a new key at once but lets it sign only after [`ACTIVATION_DELAY`],
+//! so verifiers that fetched the JWKS moments before know it by the time they meet its
+//! tokens. The old key signs until then and stays published until every token it may
+//! have signed has expired (`publish_until`). Replicas reload the signing key every
+//! [`RELOAD_EVERY`], which the publication window covers too.
 
 use crate::crypto::Kek;
 use crate::schema::signing_keys;
@@ -23,6 +24,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
 pub const RELOAD_EVERY: Duration = Duration::from_secs(30);
+/// Longer than the JWKS `max-age` (60 s) plus a verifier's refetch rate limit (10 s).
+pub const ACTIVATION_DELAY: Duration = Duration::from_secs(75);
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = signing_keys)]
@@ -58,7 +61,11 @@ fn pkcs8(seed: &[u8; 32]) -> Vec<u8> {
     der
 }
 
-async fn insert_new_key(conn: &mut AsyncPgConnection, kek: &Kek) -> Result<String, DbError> {
+async fn insert_new_key(
+    conn: &mut AsyncPgConnection,
+    kek: &Kek,
+    activates_at: DateTime<Utc>,
+) -> Result<String, DbError> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| DbError::Other(anyhow::anyhow!("rng: {e}")))?;
     let signing = SigningKey::from_bytes(&seed);
@@ -69,6 +76,7 @@ async fn insert_new_key(conn: &mut AsyncPgConnection, kek: &Kek) -> Result<Strin
             signing_keys::kid.eq(&kid),
             signing_keys::public_key.eq(signing.verifying_key().to_bytes().to_vec()),
             signing_keys::private_key_enc.eq(enc),
+            signing_keys::activates_at.eq(activates_at),
         ))
         .execute(conn)
         .await?;
@@ -95,7 +103,7 @@ pub async fn ensure_active(conn: &mut AsyncPgConnection, kek: &Kek) -> Result<()
                 .get_result(conn)
                 .await?;
             if active == 0 {
-                let kid = insert_new_key(conn, &kek).await?;
+                let kid = insert_new_key(conn, &kek, Utc::now()).await?;
                 tracing::info!(kid, "created the first signing key");
             }
             Ok(())
@@ -104,27 +112,29 @@ pub async fn ensure_active(conn: &mut AsyncPgConnection, kek: &Kek) -> Result<()
     .await
 }
 
-/// Makes a new key the signing one; the old one stays published for `publish_for`.
+/// Publishes a new key that signs from `activate_after` on; the current one signs until
+/// then and stays published for `publish_for` after that.
 pub async fn rotate(
     conn: &mut AsyncPgConnection,
     kek: &Kek,
     publish_for: Duration,
+    activate_after: Duration,
 ) -> Result<String, DbError> {
     let kek = kek.clone();
-    let until = Utc::now()
-        + chrono::Duration::from_std(publish_for + RELOAD_EVERY)
-            .map_err(|e| DbError::Other(e.into()))?;
+    let dur = |d: Duration| chrono::Duration::from_std(d).map_err(|e| DbError::Other(e.into()));
+    let activates_at = Utc::now() + dur(activate_after)?;
+    let until = activates_at + dur(publish_for + RELOAD_EVERY)?;
     conn.transaction::<_, DbError, _>(|conn| {
         Box::pin(async move {
             lock(conn).await?;
             diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
                 .set((
-                    signing_keys::retired_at.eq(diesel::dsl::now),
+                    signing_keys::retired_at.eq(activates_at),
                     signing_keys::publish_until.eq(until),
                 ))
                 .execute(conn)
                 .await?;
-            insert_new_key(conn, &kek).await
+            insert_new_key(conn, &kek, activates_at).await
         })
     })
     .await
@@ -219,7 +229,14 @@ impl KeyStore {
         }
         let mut conn = platform::db::conn(&self.pool).await?;
         let row: KeyRow = signing_keys::table
-            .filter(signing_keys::retired_at.is_null())
+            .filter(signing_keys::activates_at.le(diesel::dsl::now))
+            // A key replaced before it ever activated never signs.
+            .filter(
+                signing_keys::retired_at
+                    .is_null()
+                    .or(signing_keys::retired_at.gt(diesel::dsl::now)),
+            )
+            .order(signing_keys::activates_at.desc())
             .select(KeyRow::as_select())
             .first(&mut conn)
             .await?;

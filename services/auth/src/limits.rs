@@ -61,10 +61,26 @@ impl Limits {
 
     /// Counts one attempt of `action` from `ip`; 429 once the minute's budget is spent.
     pub async fn check_ip(&self, action: &str, ip: IpAddr) -> Result<()> {
-        let (n, ttl) = self
-            .incr(&format!("auth:ip:{action}:{ip}"), Duration::from_secs(60))
-            .await?;
-        if n > self.ip_per_minute {
+        let client = match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            // One IPv6 subscriber usually holds a whole /64: count it as one client.
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        };
+        self.check_budget(
+            &format!("ip:{action}:{client}"),
+            self.ip_per_minute,
+            Duration::from_secs(60),
+        )
+        .await
+    }
+
+    /// Counts one use of `key`; `RateLimited` beyond `max` per `window`.
+    pub async fn check_budget(&self, key: &str, max: u32, window: Duration) -> Result<()> {
+        let (n, ttl) = self.incr(&format!("auth:{key}"), window).await?;
+        if n > max {
             return Err(Error::RateLimited { retry_after: ttl });
         }
         Ok(())

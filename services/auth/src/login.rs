@@ -148,10 +148,12 @@ pub async fn with_password(
         return Err(Error::InvalidCredentials);
     };
     user.ensure_active()?;
-    state.limits.clear_failures(&subject).await?;
     if user.mfa_enabled() {
+        // The failure count is kept until the second factor passes too, so the lockout
+        // also caps guessing TOTP codes.
         return challenge(state, &user, &device, "password+mfa").await;
     }
+    state.limits.clear_failures(&subject).await?;
     finish(state, &user, &device, "password", rid)
         .await
         .map(Into::into)
@@ -234,8 +236,21 @@ pub async fn with_mfa(
                 let (hash, user_id, payload, _) =
                     one_time::peek_for_update(conn, state, Kind::MfaChallenge, mfa_token).await?;
                 let user = accounts::find_for_update(conn, user_id).await?;
+                let subject = format!("u:{user_id}");
+                state.limits.check_lock(&subject).await?;
                 if !mfa::check_second_factor(conn, state, &user, code, recovery_code).await? {
                     one_time::fail_attempt(conn, &hash, MFA_MAX_ATTEMPTS).await?;
+                    if let Some(lock) = state.limits.record_failure(&subject).await? {
+                        let until = chrono::Utc::now()
+                            + chrono::Duration::from_std(lock.duration)
+                                .unwrap_or(chrono::Duration::zero());
+                        let locked = ev::AccountLocked {
+                            user_id: user_id.to_string(),
+                            failed_attempts: i32::try_from(lock.failures).unwrap_or(i32::MAX),
+                            locked_until: Some(events::timestamp(until)),
+                        };
+                        state.emit(conn, user_id, &locked, Some(rid)).await?;
+                    }
                     let failed = ev::LoginFailed {
                         user_id: user_id.to_string(),
                         ip: ip.to_string(),
@@ -246,6 +261,7 @@ pub async fn with_mfa(
                 }
                 one_time::mark_used(conn, &hash).await?;
                 user.ensure_active()?;
+                state.limits.clear_failures(&subject).await?;
                 let pending: Pending =
                     serde_json::from_value(payload).map_err(|e| Error::Internal(e.into()))?;
                 let device = DeviceInfo {

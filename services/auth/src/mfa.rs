@@ -266,6 +266,7 @@ pub async fn disable(
         async move {
             let user = accounts::find_for_update(conn, user_id).await?;
             if !check_second_factor(conn, state, &user, code, recovery_code).await? {
+                state.limits.record_failure(&format!("u:{user_id}")).await?;
                 return Err(Error::InvalidCode);
             }
             diesel::update(users::table.find(user_id))
@@ -313,6 +314,7 @@ pub async fn regenerate_recovery_codes(
         async move {
             let user = accounts::find_for_update(conn, user_id).await?;
             if !check_totp(conn, state, &user, code).await? {
+                state.limits.record_failure(&format!("u:{user_id}")).await?;
                 return Err(Error::InvalidCode);
             }
             new_recovery_codes(conn, state, user_id).await

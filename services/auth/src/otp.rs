@@ -60,7 +60,11 @@ fn deliverable(user: &accounts::User, identifier: &Identifier, purpose: Purpose)
         (Purpose::VerifyEmail, Identifier::Phone(_)) => false,
         (Purpose::VerifyPhone, Identifier::Phone(_)) => user.phone_verified_at.is_none(),
         (Purpose::VerifyPhone, Identifier::Email(_)) => false,
-        (Purpose::Login | Purpose::PasswordReset, _) => true,
+        // Signing in by code to an address nobody has proven would let whoever registered
+        // it first (perhaps not its owner) keep a password into the account.
+        (Purpose::Login, Identifier::Email(_)) => user.email_verified_at.is_some(),
+        (Purpose::Login, Identifier::Phone(_)) => user.phone_verified_at.is_some(),
+        (Purpose::PasswordReset, _) => true,
     }
 }
 
@@ -110,6 +114,16 @@ pub async fn send_in(
     let user = accounts::find_by_identifier(conn, identifier)
         .await?
         .filter(|u| deliverable(u, identifier, purpose));
+    // Only the newest code works: earlier ones for the same purpose die now.
+    diesel::update(
+        otp_codes::table
+            .filter(otp_codes::identifier.eq(identifier.as_str()))
+            .filter(otp_codes::purpose.eq(purpose.as_str()))
+            .filter(otp_codes::consumed_at.is_null()),
+    )
+    .set(otp_codes::consumed_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?;
     let id = Uuid::now_v7();
     let code = crate::crypto::random_digits(CODE_LEN)?;
     let expires_at = Utc::now() + chrono::Duration::from_std(TTL).unwrap_or(chrono::Duration::MAX);
@@ -191,8 +205,12 @@ pub async fn verify(
             Ok(Ok(user_id))
         }
         _ => {
+            let exhausted = attempts + 1 >= MAX_ATTEMPTS;
             diesel::update(otp_codes::table.find(id))
-                .set(otp_codes::attempts.eq(attempts + 1))
+                .set((
+                    otp_codes::attempts.eq(attempts + 1),
+                    otp_codes::consumed_at.eq(exhausted.then(Utc::now)),
+                ))
                 .execute(conn)
                 .await?;
             Ok(Err(Error::InvalidCode))

@@ -288,6 +288,15 @@ pub async fn create_permission(
 
 pub async fn delete_permission(state: &State, id: Uuid) -> Result<()> {
     let mut conn = platform::db::conn(&state.pool).await?;
+    let system: Option<bool> = permissions::table
+        .find(id)
+        .select(permissions::is_system)
+        .first(&mut conn)
+        .await
+        .optional()?;
+    if system == Some(true) {
+        return Err(Error::Rule("built-in permissions cannot be deleted".into()));
+    }
     let n = diesel::delete(permissions::table.find(id))
         .execute(&mut conn)
         .await?;

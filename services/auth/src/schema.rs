@@ -37,6 +37,7 @@ diesel::table! {
         name -> Text,
         description -> Text,
         created_at -> Timestamptz,
+        is_system -> Bool,
     }
 }
 
@@ -140,6 +141,7 @@ diesel::table! {
         created_at -> Timestamptz,
         retired_at -> Nullable<Timestamptz>,
         publish_until -> Nullable<Timestamptz>,
+        activates_at -> Timestamptz,
     }
 }
 

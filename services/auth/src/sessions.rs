@@ -170,9 +170,14 @@ pub async fn refresh(state: &State, token: &str, ip: &str, rid: &RequestId) -> R
                     // Unknown, or unspent but its session is over.
                     return Err(Error::SessionExpired);
                 };
-                let revoked =
-                    revoke(conn, state, Scope::Family(session_id), "refresh_token_reuse", rid)
-                        .await?;
+                let revoked = revoke(
+                    conn,
+                    state,
+                    Scope::Family(session_id),
+                    "refresh_token_reuse",
+                    rid,
+                )
+                .await?;
                 if let Some((_, user_id)) = <[_]>::first(&revoked) {
                     let event = ev::RefreshTokenReused {
                         session_id: session_id.to_string(),

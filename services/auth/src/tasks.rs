@@ -30,8 +30,11 @@ pub async fn run(state: State, args: &[String]) -> anyhow::Result<()> {
             let mut conn = platform::db::conn(&state.pool).await?;
             crate::keys::ensure_active(&mut conn, &state.kek).await?;
             let publish_for = state.config.tokens.access_ttl + state.config.verify.leeway;
-            let kid = crate::keys::rotate(&mut conn, &state.kek, publish_for).await?;
-            println!("new signing key {kid}; the previous key stays published for {publish_for:?}");
+            let delay = crate::keys::ACTIVATION_DELAY;
+            let kid = crate::keys::rotate(&mut conn, &state.kek, publish_for, delay).await?;
+            println!(
+                "new signing key {kid}, published now, signing in {delay:?}; the previous key stays published until its tokens expire"
+            );
             Ok(())
         }
         ["keys", "list"] => {

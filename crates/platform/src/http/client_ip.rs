@@ -90,10 +90,15 @@ impl FromRequest for ClientIp {
             .peer_addr()
             .map(|a| a.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let forwarded = req
+        // A proxy may append its own header line instead of extending the client's; both
+        // together, in order, are the chain.
+        let forwarded: Vec<&str> = req
             .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let forwarded = forwarded.join(",");
+        let forwarded = (!forwarded.is_empty()).then_some(forwarded.as_str());
         let ip = match req.app_data::<web::Data<TrustedProxies>>() {
             Some(trusted) => trusted.client_ip(peer, forwarded),
             None => peer,

@@ -38,6 +38,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// Only a super_admin hands out or takes away super_admin: `roles.manage` alone must not
+/// be a path to every permission.
+fn guard_super_admin(user: &AuthUser, role: &str) -> Result<(), platform::http::ApiError> {
+    if role == crate::accounts::SUPER_ADMIN && !user.has_role(crate::accounts::SUPER_ADMIN) {
+        return Err(platform::http::ApiError::forbidden());
+    }
+    Ok(())
+}
+
 /// Every role with its permissions.
 #[utoipa::path(get, path = "/api/auth/admin/roles", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Roles", body = [RoleView]), (status = 403, description = "Needs roles.manage")))]
@@ -208,6 +217,7 @@ pub async fn grant_role(
 ) -> ApiResult {
     user.require(ROLES_MANAGE)?;
     let role = body.into_inner().role;
+    guard_super_admin(&user, &role)?;
     let target = id.into_inner();
     let admin = user.id();
     let rid = &client.request_id;
@@ -235,6 +245,7 @@ pub async fn revoke_role(
 ) -> ApiResult {
     user.require(ROLES_MANAGE)?;
     let (target, role) = path.into_inner();
+    guard_super_admin(&user, &role)?;
     let roles = rbac::revoke(&state, target, &role, user.id(), &client.request_id).await?;
     Ok(ok(UserRoles { roles }))
 }

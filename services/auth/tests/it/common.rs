@@ -232,6 +232,20 @@ impl Service {
         ev.user_id.parse().unwrap()
     }
 
+    /// Registers `email` and verifies it with the link token, as its owner would.
+    pub async fn register_verified(&self, email: &str) -> uuid::Uuid {
+        let id = self.register(email).await;
+        let req: events::proto::auth::v1::EmailVerificationRequested = self
+            .last_event(events::types::AUTH_USER_EMAIL_VERIFICATION_REQUESTED)
+            .await
+            .expect("verification event");
+        let r = self
+            .post("/verify-email", json!({ "token": req.token }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        id
+    }
+
     pub async fn login(&self, identifier: &str, password: &str, device: &str) -> Resp {
         self.post(
             "/login",

@@ -132,11 +132,11 @@ async fn suspension_blocks_login_and_kills_live_sessions() {
         verified_by: String::new(),
     };
     publish(&svc, &couriers_topic, &user_id.to_string(), &verified).await;
-    eventually("the courier role", || async {
+    eventually("the verified_courier role", || async {
         let r = svc.login(&email, PASSWORD, "d").await;
         r.data()["user"]["roles"]
             .as_array()
-            .is_some_and(|roles| roles.iter().any(|r| r == "courier"))
+            .is_some_and(|roles| roles.iter().any(|r| r == "verified_courier"))
     })
     .await;
 }

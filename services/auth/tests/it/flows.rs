@@ -161,6 +161,11 @@ async fn bad_registrations_are_refused_field_by_field() {
         .await
         .unwrap();
     assert_eq!(ev.roles, vec!["courier"]);
+    // An applicant: the right to take deliveries comes with verification only.
+    let (access, _, _) = tokens(&svc.login(&email, PASSWORD, "d").await);
+    let claims = svc.verifier.verify(&access).await.unwrap();
+    assert!(claims.perms.contains(&"courier.apply".to_owned()));
+    assert!(!claims.perms.contains(&"courier.work".to_owned()));
     assert_eq!(ev.referral_code, "FRIEND1");
 }
 

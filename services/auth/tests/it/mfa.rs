@@ -60,6 +60,9 @@ async fn enrolled(svc: &common::Service) -> (String, TOTP, Vec<String>) {
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let codes: Vec<String> = serde_json::from_value(r.data()["recoveryCodes"].clone()).unwrap();
     assert_eq!(codes.len(), 10);
+    // The wrong password above counted towards the lockout; start each test from zero.
+    let id = svc.get_auth("/me", &access).await.data()["id"].as_str().unwrap().to_owned();
+    svc.state.limits.clear_failures(&format!("u:{id}")).await.unwrap();
     (email, t, codes)
 }
 
@@ -150,7 +153,9 @@ async fn a_recovery_code_works_once() {
 
 #[tokio::test]
 async fn a_challenge_dies_after_five_wrong_codes() {
-    let svc = common::start().await;
+    let mut config = common::config();
+    config.lockout.threshold = 100;
+    let svc = common::start_with(config).await;
     let (email, t, _) = enrolled(&svc).await;
     let r = svc.login(&email, PASSWORD, "laptop").await;
     let m = r.data()["mfaToken"].as_str().unwrap().to_owned();
@@ -209,4 +214,24 @@ async fn disabling_needs_password_and_code() {
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let r = svc.login(&email, PASSWORD, "laptop").await;
     assert_eq!(r.data()["mfaRequired"], false);
+}
+
+#[tokio::test]
+async fn wrong_second_factors_count_towards_the_lockout() {
+    // Threshold 3: fresh challenges do not reset the count, so TOTP cannot be brute-forced
+    // by asking for new challenges.
+    let svc = common::start().await;
+    let (email, t, _) = enrolled(&svc).await;
+    for _ in 0..3 {
+        let r = svc.login(&email, PASSWORD, "laptop").await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let m = r.data()["mfaToken"].as_str().unwrap().to_owned();
+        let r = svc
+            .post("/login/mfa", json!({ "mfaToken": m, "code": "000001" }))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+    let r = svc.login(&email, PASSWORD, "laptop").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", r.body);
+    let _ = t;
 }

@@ -14,7 +14,7 @@ fn wrong(code: &str) -> String {
 async fn the_fourth_attempt_fails_even_with_the_right_code() {
     let svc = common::start().await;
     let email = common::email("otp4");
-    svc.register(&email).await;
+    svc.register_verified(&email).await;
     let r = svc
         .post(
             "/otp/send",
@@ -50,6 +50,23 @@ async fn passwordless_login_with_a_code_works_once() {
     let svc = common::start().await;
     let email = common::email("otplogin");
     svc.register(&email).await;
+    // No login codes to an address nobody has proven yet (pre-registration hijack).
+    svc.post(
+        "/otp/send",
+        json!({ "identifier": email, "purpose": "login" }),
+    )
+    .await;
+    assert!(
+        svc.events::<ev::OtpRequested>(events::types::AUTH_OTP_REQUESTED)
+            .await
+            .is_empty()
+    );
+    let req: ev::EmailVerificationRequested = svc
+        .last_event(events::types::AUTH_USER_EMAIL_VERIFICATION_REQUESTED)
+        .await
+        .unwrap();
+    svc.post("/verify-email", json!({ "token": req.token }))
+        .await;
     svc.post(
         "/otp/send",
         json!({ "identifier": email, "purpose": "login" }),
@@ -82,7 +99,7 @@ async fn passwordless_login_with_a_code_works_once() {
 async fn at_most_three_codes_per_identifier_per_window() {
     let svc = common::start().await;
     let email = common::email("otplimit");
-    svc.register(&email).await;
+    svc.register_verified(&email).await;
     for _ in 0..3 {
         let r = svc
             .post(
@@ -189,4 +206,74 @@ fn rand_digits() -> u32 {
     let mut b = [0u8; 4];
     getrandom::fill(&mut b).unwrap();
     u32::from_le_bytes(b) % 100_000
+}
+
+#[tokio::test]
+async fn a_code_only_verifies_the_number_it_was_sent_to() {
+    let svc = common::start().await;
+    let email = common::email("swap");
+    svc.register(&email).await;
+    let (access, _, _) = crate::common::tokens(&svc.login(&email, PASSWORD, "d").await);
+    let mine = format!("+4477008{:05}", rand_digits());
+    let victims = format!("+4477007{:05}", rand_digits());
+    let r = svc
+        .call(
+            reqwest::Method::PUT,
+            "/me/phone",
+            Some(json!({ "password": PASSWORD, "phone": mine })),
+            Some(&access),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let code = svc.otp_code(&mine).await;
+    let r = svc
+        .call(
+            reqwest::Method::PUT,
+            "/me/phone",
+            Some(json!({ "password": PASSWORD, "phone": victims })),
+            Some(&access),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // The code for the first number must not mark the second one verified.
+    let r = svc
+        .post(
+            "/otp/verify",
+            json!({ "identifier": mine, "purpose": "verify_phone", "code": code }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        svc.get_auth("/me", &access).await.data()["phoneVerified"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn only_the_newest_code_works() {
+    let svc = common::start().await;
+    let email = common::email("newest");
+    svc.register_verified(&email).await;
+    svc.post(
+        "/otp/send",
+        json!({ "identifier": email, "purpose": "login" }),
+    )
+    .await;
+    let first = svc.otp_code(&email).await;
+    svc.post(
+        "/otp/send",
+        json!({ "identifier": email, "purpose": "login" }),
+    )
+    .await;
+    let second = svc.otp_code(&email).await;
+    if first != second {
+        let r = svc
+            .post("/login/otp", json!({ "identifier": email, "code": first }))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+    let r = svc
+        .post("/login/otp", json!({ "identifier": email, "code": second }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
 }

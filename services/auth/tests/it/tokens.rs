@@ -168,13 +168,29 @@ async fn rotation_keeps_old_tokens_valid_until_they_expire() {
     let (old_header, _) = parts(&old_access);
 
     let mut conn = platform::db::conn(&svc.state.pool).await.unwrap();
+    // A pending key is published before it signs.
+    let pending = auth::keys::rotate(
+        &mut conn,
+        &svc.state.kek,
+        std::time::Duration::from_secs(900),
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    let doc = auth::keys::jwks(&mut conn).await.unwrap();
+    assert_eq!(doc["keys"].as_array().unwrap().len(), 2);
+    let still = auth::keys::KeyStore::new(svc.state.pool.clone(), svc.state.kek.clone());
+    assert_eq!(json!(still.signer().await.unwrap().kid), old_header["kid"]);
+    // Then one that signs at once (as if the delay had passed).
     let new_kid = auth::keys::rotate(
         &mut conn,
         &svc.state.kek,
         std::time::Duration::from_secs(900),
+        std::time::Duration::ZERO,
     )
     .await
     .unwrap();
+    assert_ne!(pending, new_kid);
     drop(conn);
     assert_ne!(old_header["kid"], json!(new_kid));
 
@@ -213,7 +229,7 @@ async fn rotation_keeps_old_tokens_valid_until_they_expire() {
         .iter()
         .map(|k| k["kid"].as_str().unwrap())
         .collect();
-    assert_eq!(kids.len(), 2);
+    assert_eq!(kids.len(), 3);
     assert!(kids.contains(&new_kid.as_str()));
 
     // Once the publication window has passed the retired key is gone.
