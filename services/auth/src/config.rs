@@ -166,3 +166,39 @@ impl AuthServiceConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::config::Source;
+    use std::collections::HashMap;
+
+    #[test]
+    fn the_readme_documents_every_variable() {
+        let readme = include_str!("../../../README.md");
+        for var in VARS {
+            assert!(
+                readme.contains(&format!("`{}`", var.name)),
+                "README does not document {}",
+                var.name
+            );
+        }
+    }
+
+    struct Map(HashMap<&'static str, &'static str>);
+    impl Source for Map {
+        fn get(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_key_is_required_and_ttls_are_bounded() {
+        let env = Map(HashMap::from([("AUTH_ACCESS_TTL", "48h")]));
+        let mut v = Vars::new(&env);
+        let _ = AuthServiceConfig::from_vars(&mut v);
+        let err = v.finish().unwrap_err().to_string();
+        assert!(err.contains("AUTH_KEY_ENCRYPTION_KEY"), "{err}");
+        assert!(err.contains("AUTH_ACCESS_TTL"), "{err}");
+    }
+}

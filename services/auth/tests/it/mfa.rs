@@ -61,8 +61,15 @@ async fn enrolled(svc: &common::Service) -> (String, TOTP, Vec<String>) {
     let codes: Vec<String> = serde_json::from_value(r.data()["recoveryCodes"].clone()).unwrap();
     assert_eq!(codes.len(), 10);
     // The wrong password above counted towards the lockout; start each test from zero.
-    let id = svc.get_auth("/me", &access).await.data()["id"].as_str().unwrap().to_owned();
-    svc.state.limits.clear_failures(&format!("u:{id}")).await.unwrap();
+    let id = svc.get_auth("/me", &access).await.data()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    svc.state
+        .limits
+        .clear_failures(&format!("u:{id}"))
+        .await
+        .unwrap();
     (email, t, codes)
 }
 
