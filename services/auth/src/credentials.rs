@@ -4,7 +4,7 @@
 use crate::accounts;
 use crate::error::{Error, Result};
 use crate::identifiers::Identifier;
-use crate::mfa::reauthenticate;
+use crate::mfa::reauthenticated;
 use crate::one_time::{self, Kind};
 use crate::otp::{self, Purpose};
 use crate::schema::users;
@@ -148,11 +148,7 @@ pub async fn change_password(
     new_password: &str,
     rid: &RequestId,
 ) -> Result<()> {
-    let mut conn = platform::db::conn(&state.pool).await?;
-    let user = accounts::find(&mut conn, user_id)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
-    reauthenticate(state, &user, current)
+    let (mut conn, user) = reauthenticated(state, user_id, current)
         .await
         .map_err(|e| match e {
             Error::Field { message, .. } => Error::Field {
@@ -215,11 +211,7 @@ pub async fn change_email(
     new_email: &str,
     rid: &RequestId,
 ) -> Result<()> {
-    let mut conn = platform::db::conn(&state.pool).await?;
-    let user = accounts::find(&mut conn, user_id)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
-    reauthenticate(state, &user, password).await?;
+    let (mut conn, _user) = reauthenticated(state, user_id, password).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
             diesel::update(users::table.find(user_id))
@@ -247,11 +239,7 @@ pub async fn change_phone(
     new_phone: &str,
     rid: &RequestId,
 ) -> Result<()> {
-    let mut conn = platform::db::conn(&state.pool).await?;
-    let user = accounts::find(&mut conn, user_id)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
-    reauthenticate(state, &user, password).await?;
+    let (mut conn, _user) = reauthenticated(state, user_id, password).await?;
     let identifier = Identifier::Phone(new_phone.to_owned());
     conn.transaction::<_, Error, _>(|conn| {
         async move {
@@ -269,6 +257,53 @@ pub async fn change_phone(
     })
     .await
     .map_err(|e| in_use(e, "phone", "phone number"))
+}
+
+/// Marks the identifier verified, provided it is still the account's: a code sent to an
+/// earlier address proves nothing about the current one. False when it is not.
+async fn mark_verified(
+    conn: &mut AsyncPgConnection,
+    state: &State,
+    user_id: Uuid,
+    identifier: &Identifier,
+    rid: &RequestId,
+) -> Result<bool> {
+    let target = users::table.find(user_id);
+    let n = match identifier {
+        Identifier::Email(e) => {
+            diesel::update(target.filter(users::email.eq(e)))
+                .set(users::email_verified_at.eq(diesel::dsl::now))
+                .execute(conn)
+                .await?
+        }
+        Identifier::Phone(p) => {
+            diesel::update(target.filter(users::phone.eq(p)))
+                .set(users::phone_verified_at.eq(diesel::dsl::now))
+                .execute(conn)
+                .await?
+        }
+    };
+    if n == 0 {
+        return Ok(false);
+    }
+    let id = user_id.to_string();
+    match identifier {
+        Identifier::Email(email) => {
+            let event = ev::EmailVerified {
+                user_id: id,
+                email: email.clone(),
+            };
+            state.emit(conn, user_id, &event, Some(rid)).await?;
+        }
+        Identifier::Phone(phone) => {
+            let event = ev::PhoneVerified {
+                user_id: id,
+                phone: phone.clone(),
+            };
+            state.emit(conn, user_id, &event, Some(rid)).await?;
+        }
+    }
+    Ok(true)
 }
 
 /// What a verified code leads to.
@@ -301,44 +336,10 @@ pub async fn verify_code(
                 Err(e) => return Ok(Err(e)),
             };
             let verified = match purpose {
-                Purpose::VerifyEmail => {
-                    // The address must still be the account's: a code sent to an
-                    // earlier address proves nothing about the current one.
-                    let n = diesel::update(
-                        users::table
-                            .find(user_id)
-                            .filter(users::email.eq(identifier.as_str())),
-                    )
-                    .set(users::email_verified_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                    if n == 0 {
+                Purpose::VerifyEmail | Purpose::VerifyPhone => {
+                    if !mark_verified(conn, state, user_id, identifier, rid).await? {
                         return Ok(Err(Error::InvalidCode));
                     }
-                    let event = ev::EmailVerified {
-                        user_id: user_id.to_string(),
-                        email: identifier.as_str().to_owned(),
-                    };
-                    state.emit(conn, user_id, &event, Some(rid)).await?;
-                    Verified::Identifier
-                }
-                Purpose::VerifyPhone => {
-                    let n = diesel::update(
-                        users::table
-                            .find(user_id)
-                            .filter(users::phone.eq(identifier.as_str())),
-                    )
-                    .set(users::phone_verified_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                    if n == 0 {
-                        return Ok(Err(Error::InvalidCode));
-                    }
-                    let event = ev::PhoneVerified {
-                        user_id: user_id.to_string(),
-                        phone: identifier.as_str().to_owned(),
-                    };
-                    state.emit(conn, user_id, &event, Some(rid)).await?;
                     Verified::Identifier
                 }
                 Purpose::PasswordReset | Purpose::Login => {

@@ -72,6 +72,20 @@ pub async fn reauthenticate(state: &State, user: &User, password: &str) -> Resul
     Err(Error::field("password", "is not the account's password"))
 }
 
+/// Loads the account and re-authenticates its owner with `password`.
+pub async fn reauthenticated(
+    state: &State,
+    user_id: Uuid,
+    password: &str,
+) -> Result<(platform::db::DbConn, User)> {
+    let mut conn = platform::db::conn(&state.pool).await?;
+    let user = accounts::find(&mut conn, user_id)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    reauthenticate(state, &user, password).await?;
+    Ok((conn, user))
+}
+
 /// Starts enrolment: a fresh secret, stored encrypted but not active until `enable`.
 pub async fn setup(state: &State, user_id: Uuid, password: &str) -> Result<Setup> {
     let mut conn = platform::db::conn(&state.pool).await?;
@@ -252,16 +266,12 @@ pub async fn disable(
     recovery_code: Option<&str>,
     rid: &RequestId,
 ) -> Result<()> {
-    let mut conn = platform::db::conn(&state.pool).await?;
-    let user = accounts::find(&mut conn, user_id)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
+    let (mut conn, user) = reauthenticated(state, user_id, password).await?;
     if !user.mfa_enabled() {
         return Err(Error::Rule(
             "two-factor authentication is not enabled".into(),
         ));
     }
-    reauthenticate(state, &user, password).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
             let user = accounts::find_for_update(conn, user_id).await?;
@@ -300,16 +310,12 @@ pub async fn regenerate_recovery_codes(
     password: &str,
     code: &str,
 ) -> Result<Vec<String>> {
-    let mut conn = platform::db::conn(&state.pool).await?;
-    let user = accounts::find(&mut conn, user_id)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
+    let (mut conn, user) = reauthenticated(state, user_id, password).await?;
     if !user.mfa_enabled() {
         return Err(Error::Rule(
             "two-factor authentication is not enabled".into(),
         ));
     }
-    reauthenticate(state, &user, password).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
             let user = accounts::find_for_update(conn, user_id).await?;

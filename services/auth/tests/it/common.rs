@@ -203,6 +203,18 @@ impl Service {
         }
     }
 
+    /// A document served outside `/api/auth` (the JWKS) or any plain GET, as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Resp {
         self.call(reqwest::Method::POST, path, Some(body), None)
             .await

@@ -263,15 +263,7 @@ async fn password_reset_by_link_ends_every_session() {
 #[tokio::test]
 async fn openapi_and_jwks_are_served() {
     let svc = common::start().await;
-    let doc: serde_json::Value = svc
-        .http
-        .get(format!("{}/api/auth/openapi.json", svc.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = svc.get_json("/api/auth/openapi.json").await;
     for path in [
         "/api/auth/login",
         "/api/auth/refresh",
@@ -283,15 +275,7 @@ async fn openapi_and_jwks_are_served() {
             "{path} missing from OpenAPI"
         );
     }
-    let jwks: serde_json::Value = svc
-        .http
-        .get(format!("{}/.well-known/jwks.json", svc.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value = svc.get_json("/.well-known/jwks.json").await;
     assert_eq!(jwks["keys"][0]["kty"], "OKP");
     assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
     assert!(jwks["keys"][0].get("d").is_none(), "no private part");

@@ -87,15 +87,7 @@ async fn forged_and_stale_tokens_are_rejected() {
     // alg=none with the real kid and claims.
     let none = unsigned(&json!({ "alg": "none", "kid": kid, "typ": "JWT" }), &claims);
     // HS256 keyed with the public key (the classic algorithm-confusion attack).
-    let jwks: serde_json::Value = svc
-        .http
-        .get(format!("{}/.well-known/jwks.json", svc.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value = svc.get_json("/.well-known/jwks.json").await;
     let x = jwks["keys"][0]["x"].as_str().unwrap();
     let mut hs = Header::new(Algorithm::HS256);
     hs.kid = Some(kid.clone());
@@ -214,15 +206,7 @@ async fn rotation_keeps_old_tokens_valid_until_they_expire() {
         svc.get_auth("/me", &new_access).await.status,
         StatusCode::OK
     );
-    let jwks: serde_json::Value = svc
-        .http
-        .get(format!("{}/.well-known/jwks.json", svc.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value = svc.get_json("/.well-known/jwks.json").await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()
