@@ -65,6 +65,7 @@ pub mod types {
     pub const AUTH_SESSION_REVOKED: &str = "auth.session.revoked";
     pub const AUTH_SESSION_REFRESH_TOKEN_REUSED: &str = "auth.session.refresh_token_reused";
     pub const AUTH_SESSION_LOGIN_FAILED: &str = "auth.session.login_failed";
+    pub const AUTH_SESSION_LOGIN_SUCCEEDED: &str = "auth.session.login_succeeded";
     pub const AUTH_DEVICE_REGISTERED: &str = "auth.device.registered";
     pub const AUTH_DEVICE_TRUSTED: &str = "auth.device.trusted";
     pub const AUTH_DEVICE_BLOCKED: &str = "auth.device.blocked";
@@ -102,6 +103,7 @@ domain_events! {
     proto::auth::v1::SessionRevoked => AUTH_SESSION_REVOKED on AUTH_SESSION,
     proto::auth::v1::RefreshTokenReused => AUTH_SESSION_REFRESH_TOKEN_REUSED on AUTH_SESSION,
     proto::auth::v1::LoginFailed => AUTH_SESSION_LOGIN_FAILED on AUTH_SESSION,
+    proto::auth::v1::LoginSucceeded => AUTH_SESSION_LOGIN_SUCCEEDED on AUTH_SESSION,
     proto::auth::v1::DeviceRegistered => AUTH_DEVICE_REGISTERED on AUTH_DEVICE,
     proto::auth::v1::DeviceTrusted => AUTH_DEVICE_TRUSTED on AUTH_DEVICE,
     proto::auth::v1::DeviceBlocked => AUTH_DEVICE_BLOCKED on AUTH_DEVICE,

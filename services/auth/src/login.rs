@@ -57,6 +57,22 @@ impl From<LoggedIn> for LoginResponse {
     }
 }
 
+/// The `outcome` label of `auth_logins_total`, so operators see credential stuffing
+/// (invalid), lockouts and MFA use at a glance.
+pub fn outcome<T>(result: &Result<T>, mfa_required: impl Fn(&T) -> bool) -> &'static str {
+    match result {
+        Ok(r) if mfa_required(r) => "mfa_required",
+        Ok(_) => "success",
+        Err(Error::InvalidCredentials) => "invalid_credentials",
+        Err(Error::InvalidCode | Error::InvalidToken(_)) => "invalid_code",
+        Err(Error::Locked { .. }) => "locked",
+        Err(Error::RateLimited { .. }) => "rate_limited",
+        Err(Error::AccountInactive(_)) => "inactive",
+        Err(Error::DeviceBlocked) => "device_blocked",
+        Err(_) => "error",
+    }
+}
+
 /// What the MFA challenge remembers of the first step.
 #[derive(Serialize, Deserialize)]
 struct Pending {
@@ -291,6 +307,14 @@ async fn start_in(
     rid: &RequestId,
 ) -> Result<(sessions::Started, Vec<String>, Vec<String>)> {
     let started = sessions::start(conn, state, user, device, method, rid).await?;
+    let succeeded = ev::LoginSucceeded {
+        user_id: user.id.to_string(),
+        session_id: started.session_id.to_string(),
+        device_id: started.device_id.to_string(),
+        ip: device.ip.to_string(),
+        method: method.to_owned(),
+    };
+    state.emit(conn, user.id, &succeeded, Some(rid)).await?;
     let (roles, perms) = accounts::grants(conn, user.id).await?;
     Ok((started, roles, perms))
 }

@@ -1,16 +1,16 @@
 //! Password policy and argon2id hashing.
 //!
-//! Hashing costs ~19 MiB and tens of milliseconds of one core by design, so it runs on the
-//! blocking pool, never on the async workers, and at most `hashing_threads` at once: more
-//! concurrent logins queue for a permit instead of thrashing memory and starving the
-//! runtime. The permit count is the physical login capacity of a replica.
+//! Hashing costs ~19 MiB and tens of milliseconds of one core by design, so it runs on a
+//! pool of `hashing_threads` dedicated threads, never on the async workers: more concurrent
+//! logins queue instead of thrashing memory and starving the runtime. The thread count is
+//! the physical login capacity of a replica.
 
 use crate::config::Argon2Params;
 use crate::error::{Error, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::Mutex;
 
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 128;
@@ -41,10 +41,14 @@ pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<()> {
     Ok(())
 }
 
+type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+
+/// Hashes on its own threads, one per permitted concurrent hash. A dedicated pool (rather
+/// than tokio's blocking pool) keeps memory bounded: every thread that ever hashed keeps
+/// a ~19 MiB allocator arena, and the blocking pool would rotate work over many threads.
 #[derive(Clone)]
 pub struct Hasher {
-    argon: Arc<Argon2<'static>>,
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     /// A real hash of a random password: unknown users are verified against it, so they
     /// take as long as known ones.
     dummy: Arc<str>,
@@ -54,11 +58,31 @@ impl Hasher {
     pub fn new(params: Argon2Params, threads: usize) -> anyhow::Result<Self> {
         let params = Params::new(params.memory_kib, params.iterations, 1, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let argon = Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params));
         let dummy = hash_with(&argon, &crate::crypto::random_token()?)?;
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let (queue, argon) = (queue.clone(), argon.clone());
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job, not while hashing.
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&argon),
+                            // Every Hasher clone is gone: the pool ends.
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
         Ok(Self {
-            argon: Arc::new(argon),
-            permits: Arc::new(Semaphore::new(threads)),
+            jobs,
             dummy: dummy.into(),
         })
     }
@@ -67,16 +91,16 @@ impl Hasher {
         &self,
         work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T> {
-        let _permit = self
-            .permits
-            .acquire()
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |argon| {
+            let _ = tx.send(work(argon));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("hashing pool stopped"))?;
+        Ok(rx
             .await
-            .map_err(|e| anyhow::anyhow!("hashing pool closed: {e}"))?;
-        let argon = self.argon.clone();
-        let out = tokio::task::spawn_blocking(move || work(&argon))
-            .await
-            .map_err(|e| anyhow::anyhow!("hashing task failed: {e}"))?;
-        Ok(out)
+            .map_err(|_| anyhow::anyhow!("hashing thread failed"))?)
     }
 
     pub async fn hash(&self, password: String) -> Result<String> {

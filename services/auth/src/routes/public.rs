@@ -112,15 +112,21 @@ pub async fn login(state: Ctx, client: Client, body: ValidJson<LoginRequest>) ->
     let body = body.into_inner();
     let identifier = Identifier::parse(&body.identifier, "identifier")?;
     let device = device(&client, body.device_id, body.device_name);
-    let resp = login::with_password(
+    let result = login::with_password(
         &state,
         &identifier,
         &body.password,
         device,
         &client.request_id,
     )
-    .await?;
-    Ok(ok(resp))
+    .await;
+    count_login("password", &result);
+    Ok(ok(result?))
+}
+
+fn count_login(method: &'static str, result: &crate::error::Result<LoginResponse>) {
+    let outcome = login::outcome(result, |r| r.mfa_required);
+    metrics::counter!("auth_logins_total", "method" => method, "outcome" => outcome).increment(1);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -145,8 +151,9 @@ pub async fn login_otp(state: Ctx, client: Client, body: ValidJson<OtpLoginReque
     let body = body.into_inner();
     let identifier = Identifier::parse(&body.identifier, "identifier")?;
     let device = device(&client, body.device_id, body.device_name);
-    let resp = login::with_otp(&state, &identifier, &body.code, device, &client.request_id).await?;
-    Ok(ok(resp))
+    let result = login::with_otp(&state, &identifier, &body.code, device, &client.request_id).await;
+    count_login("otp", &result);
+    Ok(ok(result?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -175,7 +182,7 @@ pub async fn login_mfa(state: Ctx, client: Client, body: ValidJson<MfaLoginReque
         )
         .into());
     }
-    let logged_in = login::with_mfa(
+    let result = login::with_mfa(
         &state,
         &body.mfa_token,
         body.code.as_deref(),
@@ -183,8 +190,10 @@ pub async fn login_mfa(state: Ctx, client: Client, body: ValidJson<MfaLoginReque
         client.ip,
         &client.request_id,
     )
-    .await?;
-    Ok(ok(logged_in))
+    .await;
+    let outcome = login::outcome(&result, |_| false);
+    metrics::counter!("auth_logins_total", "method" => "mfa", "outcome" => outcome).increment(1);
+    Ok(ok(result?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -204,7 +213,16 @@ pub async fn refresh(state: Ctx, client: Client, body: ValidJson<RefreshRequest>
     // Loaded first: once the rotation commits, the old token is spent, so nothing that can
     // fail may stand between the commit and the answer.
     let signer = state.keys.signer().await?;
-    match sessions::refresh(&state, &token, &client.ip.to_string(), &client.request_id).await? {
+    let result =
+        sessions::refresh(&state, &token, &client.ip.to_string(), &client.request_id).await;
+    let outcome = match &result {
+        Ok(Refreshed::Rotated { .. }) => "rotated",
+        Ok(Refreshed::Reused { .. }) => "reused",
+        Err(crate::error::Error::SessionExpired) => "invalid",
+        Err(_) => "error",
+    };
+    metrics::counter!("auth_refreshes_total", "outcome" => outcome).increment(1);
+    match result? {
         Refreshed::Rotated {
             user_id,
             session_id,

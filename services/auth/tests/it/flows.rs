@@ -55,6 +55,14 @@ async fn register_login_refresh_logout() {
 
     let created: Vec<ev::SessionCreated> = svc.events(events::types::AUTH_SESSION_CREATED).await;
     assert_eq!(created.len(), 1);
+    let succeeded: ev::LoginSucceeded = svc
+        .last_event(events::types::AUTH_SESSION_LOGIN_SUCCEEDED)
+        .await
+        .unwrap();
+    assert_eq!(
+        (succeeded.session_id.as_str(), succeeded.method.as_str()),
+        (sid.as_str(), "password")
+    );
     let revoked: ev::SessionRevoked = svc
         .last_event(events::types::AUTH_SESSION_REVOKED)
         .await

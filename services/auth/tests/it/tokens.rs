@@ -229,3 +229,41 @@ async fn rotation_keeps_old_tokens_valid_until_they_expire() {
     assert_eq!(doc["keys"][0]["kid"], json!(new_kid));
     let _ = tokens;
 }
+
+#[tokio::test]
+async fn sessions_slide_but_never_past_their_absolute_end() {
+    let svc = common::start().await;
+    let (_, refresh, sid) = svc.signed_in(&common::email("slide")).await;
+    let sql = |q: String| {
+        let pool = svc.state.pool.clone();
+        async move {
+            let mut conn = platform::db::conn(&pool).await.unwrap();
+            diesel_async::RunQueryDsl::execute(diesel::sql_query(q), &mut conn)
+                .await
+                .unwrap();
+        }
+    };
+    // Thirty days on, the absolute end is an hour away: a refresh may not pass it.
+    sql(format!(
+        "UPDATE sessions SET absolute_expires_at = now() + interval '1 hour' WHERE id = '{sid}'"
+    ))
+    .await;
+    let r = svc
+        .post("/refresh", json!({ "refreshToken": refresh }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let until: chrono::DateTime<chrono::Utc> = r.data()["refreshExpiresAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(until <= chrono::Utc::now() + chrono::Duration::hours(1));
+    let next = r.data()["refreshToken"].as_str().unwrap().to_owned();
+    // Idle past the sliding expiry: the session is over.
+    sql(format!(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = '{sid}'"
+    ))
+    .await;
+    let r = svc.post("/refresh", json!({ "refreshToken": next })).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
