@@ -70,6 +70,9 @@ pub mod types {
     pub const AUTH_DEVICE_TRUSTED: &str = "auth.device.trusted";
     pub const AUTH_DEVICE_BLOCKED: &str = "auth.device.blocked";
     pub const AUTH_OTP_REQUESTED: &str = "auth.otp.requested";
+    pub const USER_PROFILE_CREATED: &str = "user.profile.created";
+    pub const USER_PROFILE_UPDATED: &str = "user.profile.updated";
+    pub const USER_PREFERENCES_UPDATED: &str = "user.preferences.updated";
     pub const USER_SUSPENDED: &str = "user.suspended";
     pub const USER_BANNED: &str = "user.banned";
     pub const USER_REINSTATED: &str = "user.reinstated";
@@ -108,6 +111,9 @@ domain_events! {
     proto::auth::v1::DeviceTrusted => AUTH_DEVICE_TRUSTED on AUTH_DEVICE,
     proto::auth::v1::DeviceBlocked => AUTH_DEVICE_BLOCKED on AUTH_DEVICE,
     proto::auth::v1::OtpRequested => AUTH_OTP_REQUESTED on AUTH_OTP,
+    proto::user::v1::ProfileCreated => USER_PROFILE_CREATED on USER_PROFILE,
+    proto::user::v1::ProfileUpdated => USER_PROFILE_UPDATED on USER_PROFILE,
+    proto::user::v1::PreferencesUpdated => USER_PREFERENCES_UPDATED on USER_PROFILE,
     proto::user::v1::UserSuspended => USER_SUSPENDED on USER_PROFILE,
     proto::user::v1::UserBanned => USER_BANNED on USER_PROFILE,
     proto::user::v1::UserReinstated => USER_REINSTATED on USER_PROFILE,

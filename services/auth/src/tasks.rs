@@ -118,6 +118,11 @@ async fn admin_create(state: &State, email: &str) -> anyhow::Result<()> {
                             registered_at: Some(events::timestamp(chrono::Utc::now())),
                         };
                         state.emit(conn, id, &event, Some(&rid)).await?;
+                        let verified = ev::EmailVerified {
+                            user_id: id.to_string(),
+                            email: email.clone(),
+                        };
+                        state.emit(conn, id, &verified, Some(&rid)).await?;
                         (id, true)
                     }
                 };

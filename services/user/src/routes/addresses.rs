@@ -1,0 +1,180 @@
+//! The caller's addresses. Another user's address id is a 404, never a 403.
+
+use super::Ctx;
+use crate::addresses::{self, Address, Fields};
+use actix_web::web;
+use platform::auth::AuthUser;
+use platform::http::envelope::{created, ok};
+use platform::http::{ApiResult, ValidJson};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/me/addresses", web::get().to(list))
+        .route("/me/addresses", web::post().to(create))
+        .route("/me/addresses/{id}", web::get().to(get))
+        .route("/me/addresses/{id}", web::patch().to(update))
+        .route("/me/addresses/{id}", web::delete().to(delete))
+        .route("/me/addresses/{id}/default", web::put().to(set_default));
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAddress {
+    /// "Home", "Work"...
+    #[validate(length(min = 1, max = 60))]
+    pub name: String,
+    #[validate(length(min = 1, max = 100))]
+    pub city: String,
+    #[validate(length(min = 1, max = 200))]
+    pub street: String,
+    #[validate(length(min = 1, max = 20))]
+    pub building: String,
+    #[validate(length(max = 20))]
+    pub apartment: Option<String>,
+    #[validate(length(max = 20))]
+    pub entrance: Option<String>,
+    #[validate(length(max = 20))]
+    pub floor: Option<String>,
+    #[validate(length(max = 20))]
+    pub intercom: Option<String>,
+    #[validate(range(min = -90.0, max = 90.0))]
+    pub latitude: Option<f64>,
+    #[validate(range(min = -180.0, max = 180.0))]
+    pub longitude: Option<f64>,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+/// Every field optional; coordinates come in pairs.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddressPatch {
+    #[validate(length(min = 1, max = 60))]
+    pub name: Option<String>,
+    #[validate(length(min = 1, max = 100))]
+    pub city: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    pub street: Option<String>,
+    #[validate(length(min = 1, max = 20))]
+    pub building: Option<String>,
+    #[validate(length(max = 20))]
+    pub apartment: Option<String>,
+    #[validate(length(max = 20))]
+    pub entrance: Option<String>,
+    #[validate(length(max = 20))]
+    pub floor: Option<String>,
+    #[validate(length(max = 20))]
+    pub intercom: Option<String>,
+    #[validate(range(min = -90.0, max = 90.0))]
+    pub latitude: Option<f64>,
+    #[validate(range(min = -180.0, max = 180.0))]
+    pub longitude: Option<f64>,
+}
+
+fn pair(lat: Option<f64>, lon: Option<f64>) -> Result<(), crate::error::Error> {
+    if lat.is_some() != lon.is_some() {
+        return Err(crate::error::Error::field(
+            "latitude",
+            "latitude and longitude go together",
+        ));
+    }
+    Ok(())
+}
+
+/// The caller's addresses, the default first.
+#[utoipa::path(get, path = "/api/users/me/addresses", tag = "addresses", security(("bearer" = [])),
+    responses((status = 200, description = "Addresses", body = [Address])))]
+pub async fn list(state: Ctx, user: AuthUser) -> ApiResult {
+    Ok(ok(addresses::list(&state, user.id()).await?))
+}
+
+/// Adds an address (the first one becomes the default).
+#[utoipa::path(post, path = "/api/users/me/addresses", tag = "addresses", security(("bearer" = [])),
+    request_body = NewAddress,
+    responses((status = 201, description = "Created", body = Address),
+              (status = 400, description = "Invalid fields")))]
+pub async fn create(state: Ctx, user: AuthUser, body: ValidJson<NewAddress>) -> ApiResult {
+    let b = body.into_inner();
+    pair(b.latitude, b.longitude)?;
+    let fields = Fields {
+        name: Some(b.name.trim().to_owned()),
+        city: Some(b.city.trim().to_owned()),
+        street: Some(b.street.trim().to_owned()),
+        building: Some(b.building.trim().to_owned()),
+        apartment: Some(b.apartment),
+        entrance: Some(b.entrance),
+        floor: Some(b.floor),
+        intercom: Some(b.intercom),
+        latitude: Some(b.latitude),
+        longitude: Some(b.longitude),
+    };
+    Ok(created(
+        addresses::create(&state, user.id(), fields, b.is_default).await?,
+    ))
+}
+
+/// One of the caller's addresses.
+#[utoipa::path(get, path = "/api/users/me/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    responses((status = 200, description = "Address", body = Address), (status = 404, description = "Not the caller's")))]
+pub async fn get(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
+    Ok(ok(addresses::get(&state, user.id(), id.into_inner()).await?))
+}
+
+/// Changes some fields of an address.
+#[utoipa::path(patch, path = "/api/users/me/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")), request_body = AddressPatch,
+    responses((status = 200, description = "Address", body = Address), (status = 404, description = "Not the caller's")))]
+pub async fn update(
+    state: Ctx,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidJson<AddressPatch>,
+) -> ApiResult {
+    let b = body.into_inner();
+    pair(b.latitude, b.longitude)?;
+    let fields = Fields {
+        name: b.name,
+        city: b.city,
+        street: b.street,
+        building: b.building,
+        apartment: b.apartment.map(Some),
+        entrance: b.entrance.map(Some),
+        floor: b.floor.map(Some),
+        intercom: b.intercom.map(Some),
+        latitude: b.latitude.map(Some),
+        longitude: b.longitude.map(Some),
+    };
+    Ok(ok(addresses::update(
+        &state,
+        user.id(),
+        id.into_inner(),
+        fields,
+    )
+    .await?))
+}
+
+/// Deletes an address; if it was the default, the oldest remaining one takes over.
+#[utoipa::path(delete, path = "/api/users/me/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    responses((status = 200, description = "Deleted"), (status = 404, description = "Not the caller's")))]
+pub async fn delete(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
+    addresses::delete(&state, user.id(), id.into_inner()).await?;
+    Ok(ok(serde_json::json!({ "deleted": true })))
+}
+
+/// Makes an address the default (and the previous default not).
+#[utoipa::path(put, path = "/api/users/me/addresses/{id}/default", tag = "addresses", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Address id")),
+    responses((status = 200, description = "Address", body = Address), (status = 404, description = "Not the caller's")))]
+pub async fn set_default(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
+    Ok(ok(addresses::set_default(
+        &state,
+        user.id(),
+        id.into_inner(),
+    )
+    .await?))
+}

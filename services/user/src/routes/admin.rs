@@ -1,0 +1,143 @@
+//! Admin routes: search users (`users.read`), suspend, ban, reinstate (`users.manage`).
+
+use super::Ctx;
+use crate::lifecycle;
+use crate::profiles::ProfileView;
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use platform::auth::AuthUser;
+use platform::http::envelope::ok;
+use platform::http::pagination::PageQuery;
+use platform::http::{ApiResult, RequestId, ValidJson};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+pub const USERS_READ: &str = "users.read";
+pub const USERS_MANAGE: &str = "users.manage";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(search))
+        .route("/admin/{id}/suspend", web::post().to(suspend))
+        .route("/admin/{id}/ban", web::post().to(ban))
+        .route("/admin/{id}/reinstate", web::post().to(reinstate));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchQuery {
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+    /// pending, active, suspended, banned or deleted.
+    pub status: Option<String>,
+    /// A role name, like `courier`.
+    pub role: Option<String>,
+    /// Part of a username, name, e-mail or phone.
+    pub q: Option<String>,
+}
+
+/// Lists and searches users.
+#[utoipa::path(get, path = "/api/users/admin", tag = "admin", security(("bearer" = [])),
+    params(SearchQuery),
+    responses((status = 200, description = "A page of profiles"), (status = 403, description = "Needs users.read")))]
+pub async fn search(state: Ctx, user: AuthUser, query: web::Query<SearchQuery>) -> ApiResult {
+    user.require(USERS_READ)?;
+    let q = query.into_inner();
+    if let Some(s) = q.status.as_deref()
+        && !matches!(s, "pending" | "active" | "suspended" | "banned" | "deleted")
+    {
+        return Err(crate::error::Error::field("status", "unknown status").into());
+    }
+    let page = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    }
+    .resolve()?;
+    let result = lifecycle::search(
+        &state,
+        q.status.as_deref(),
+        q.role.as_deref(),
+        q.q.as_deref(),
+        page,
+    )
+    .await?;
+    Ok(ok(result))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SuspendRequest {
+    #[validate(length(min = 1, max = 500))]
+    pub reason: String,
+    /// When the suspension lifts itself; open-ended when absent.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Suspends a user: auth revokes their sessions and refuses login until reinstated or
+/// `until` has passed.
+#[utoipa::path(post, path = "/api/users/admin/{id}/suspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")), request_body = SuspendRequest,
+    responses((status = 200, description = "Suspended", body = ProfileView),
+              (status = 422, description = "Not allowed from the current state")))]
+pub async fn suspend(
+    state: Ctx,
+    user: AuthUser,
+    rid: RequestId,
+    id: web::Path<Uuid>,
+    body: ValidJson<SuspendRequest>,
+) -> ApiResult {
+    user.require(USERS_MANAGE)?;
+    let b = body.into_inner();
+    Ok(ok(lifecycle::suspend(
+        &state,
+        id.into_inner(),
+        &b.reason,
+        b.until,
+        &rid,
+    )
+    .await?))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct BanRequest {
+    #[validate(length(min = 1, max = 500))]
+    pub reason: String,
+}
+
+/// Bans a user (until an admin reinstates them).
+#[utoipa::path(post, path = "/api/users/admin/{id}/ban", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")), request_body = BanRequest,
+    responses((status = 200, description = "Banned", body = ProfileView)))]
+pub async fn ban(
+    state: Ctx,
+    user: AuthUser,
+    rid: RequestId,
+    id: web::Path<Uuid>,
+    body: ValidJson<BanRequest>,
+) -> ApiResult {
+    user.require(USERS_MANAGE)?;
+    Ok(ok(lifecycle::ban(
+        &state,
+        id.into_inner(),
+        &body.into_inner().reason,
+        &rid,
+    )
+    .await?))
+}
+
+/// Lifts a suspension or ban.
+#[utoipa::path(post, path = "/api/users/admin/{id}/reinstate", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "Active again", body = ProfileView)))]
+pub async fn reinstate(
+    state: Ctx,
+    user: AuthUser,
+    rid: RequestId,
+    id: web::Path<Uuid>,
+) -> ApiResult {
+    user.require(USERS_MANAGE)?;
+    Ok(ok(
+        lifecycle::reinstate(&state, id.into_inner(), &rid).await?
+    ))
+}

@@ -1,0 +1,67 @@
+//! HTTP routes under `/api/users`.
+
+mod addresses;
+mod admin;
+mod me;
+
+use crate::state::State;
+use actix_web::web;
+use platform::auth::TokenVerifier;
+use platform::http::ApiResult;
+use utoipa::OpenApi;
+
+pub const PREFIX: &str = "/api/users";
+
+pub type Ctx = web::Data<State>;
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVerifier) {
+    cfg.app_data(web::Data::new(state))
+        .app_data(web::Data::new(verifier))
+        .service(
+            web::scope(PREFIX)
+                .route("/openapi.json", web::get().to(openapi))
+                // Fixed paths before `/{id}`, which would otherwise claim them.
+                .configure(me::routes)
+                .configure(addresses::routes)
+                .configure(admin::routes)
+                .route("/by-username/{username}", web::get().to(me::by_username))
+                .route("/{id}", web::get().to(me::by_id)),
+        );
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "User service", description = "Profiles, addresses, preferences, referrals and account lifecycle."),
+    paths(
+        me::me, me::update_me, me::change_username, me::referrals, me::get_preferences,
+        me::put_preferences, me::delete_me, me::by_id, me::by_username,
+        addresses::list, addresses::create, addresses::get, addresses::update,
+        addresses::delete, addresses::set_default,
+        admin::search, admin::suspend, admin::ban, admin::reinstate,
+    ),
+    components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+async fn openapi() -> ApiResult {
+    Ok(actix_web::HttpResponse::Ok().json(ApiDoc::openapi()))
+}
