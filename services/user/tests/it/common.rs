@@ -1,0 +1,323 @@
+//! A running user service per test: its own database, the shared Redis and broker, an
+//! HTTP server on a free port, and access tokens signed by a test key it trusts.
+
+use base64::Engine;
+use ed25519_dalek::SigningKey;
+use futures::future::BoxFuture;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use platform::auth::{AuthConfig, Claims, KeySource, TokenVerifier};
+use platform::config::Secret;
+use platform::db::DbConfig;
+use platform::http::health::Readiness;
+use platform::http::server::HttpConfig;
+use platform::kafka::KafkaConfig;
+use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner};
+use platform::kafka::outbox::Outbox;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use test_support::TestDb;
+use tokio_util::sync::CancellationToken;
+use user::state::State;
+use uuid::Uuid;
+
+pub fn redis_url() -> String {
+    let base = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
+    let server = match base.rsplit_once('/') {
+        Some((head, db)) if !db.is_empty() && db.chars().all(|c| c.is_ascii_digit()) => head,
+        _ => base.as_str(),
+    };
+    format!("{}/15", server.trim_end_matches('/'))
+}
+
+pub fn auth_config() -> AuthConfig {
+    AuthConfig {
+        jwks_url: String::new(),
+        issuer: "neighbourly-auth".into(),
+        audience: "neighbourly".into(),
+        redis_url: Secret::new(redis_url()),
+        leeway: Duration::from_secs(5),
+        min_refresh_interval: Duration::from_millis(100),
+    }
+}
+
+pub fn kafka() -> KafkaConfig {
+    KafkaConfig::new(test_support::kafka_bootstrap(), "user-it")
+}
+
+pub async fn db() -> TestDb {
+    test_support::init_logs();
+    let files = migrations_fingerprint(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    TestDb::from_template("user", &files, |url| async move {
+        platform::db::run_migrations(&Secret::new(url), user::MIGRATIONS).await?;
+        Ok(())
+    })
+    .await
+    .expect("test database")
+}
+
+/// Changes whenever a migration in `dir` does, so a stale template is never reused.
+pub fn migrations_fingerprint(dir: &str) -> String {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    let files: String = names
+        .iter()
+        .map(|m| std::fs::read_to_string(m.join("up.sql")).unwrap_or_default())
+        .collect();
+    format!("kit-1:{files}")
+}
+
+/// The test's token issuer: one Ed25519 key, served to the verifier as a JWKS.
+pub struct TestKeys {
+    signing: SigningKey,
+}
+
+impl TestKeys {
+    fn new() -> Self {
+        Self {
+            signing: SigningKey::from_bytes(
+                Uuid::new_v4().as_bytes().repeat(2)[..32]
+                    .try_into()
+                    .unwrap(),
+            ),
+        }
+    }
+
+    pub fn token(&self, sub: Uuid, perms: &[&str]) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub,
+            sid: Uuid::now_v7(),
+            roles: vec![],
+            perms: perms.iter().map(|p| (*p).to_owned()).collect(),
+            iss: "neighbourly-auth".into(),
+            aud: "neighbourly".into(),
+            iat: now,
+            exp: now + 900,
+        };
+        let mut der = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        der.extend_from_slice(&self.signing.to_bytes());
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("test".into());
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(&der)).unwrap()
+    }
+}
+
+impl KeySource for TestKeys {
+    fn fetch(&self) -> BoxFuture<'_, anyhow::Result<JwkSet>> {
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.signing.verifying_key().to_bytes());
+        Box::pin(async move {
+            Ok(serde_json::from_value(json!({ "keys": [
+                { "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "test", "x": x }
+            ] }))?)
+        })
+    }
+}
+
+pub struct Service {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: State,
+    pub keys: Arc<TestKeys>,
+    pub shutdown: CancellationToken,
+    pub _db: TestDb,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Starts the service with a consumer of `auth_topic` (a private stand-in for
+/// auth.user.v1 unless the test wants the real one).
+pub async fn start(auth_topic: &str, key_source: Option<Arc<dyn KeySource>>) -> Service {
+    let db = db().await;
+    let mut dbc = DbConfig::for_url(db.url.clone());
+    dbc.wait_timeout = Duration::from_secs(5);
+    let pool = platform::db::build_pool(&dbc, "user-it").unwrap();
+    let state = State {
+        pool: pool.clone(),
+        outbox: Outbox::new("user"),
+    };
+    let keys = Arc::new(TestKeys::new());
+    let source: Arc<dyn KeySource> = key_source.unwrap_or_else(|| keys.clone());
+    let verifier = TokenVerifier::with_key_source(auth_config(), source)
+        .await
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let config = ConsumerConfig::new(test_support::unique("user-it"), &[auth_topic]);
+    let runner = ConsumerRunner::new(
+        pool.clone(),
+        &kafka(),
+        config,
+        user::consumer::Handler {
+            state: state.clone(),
+        },
+    )
+    .unwrap();
+    tokio::spawn(runner.run(shutdown.clone()));
+    let relay =
+        platform::kafka::relay::OutboxRelay::new(pool, &kafka(), Default::default()).unwrap();
+    tokio::spawn(relay.run(shutdown.clone()));
+    let (s, v) = (state.clone(), verifier.clone());
+    let running = platform::http::server::start(
+        &HttpConfig::ephemeral(),
+        Readiness::new(),
+        move |cfg| user::routes::configure(cfg, s.clone(), v.clone()),
+        shutdown.clone(),
+    )
+    .unwrap();
+    Service {
+        base: format!("http://{}", running.addr),
+        http: reqwest::Client::new(),
+        state,
+        keys,
+        shutdown,
+        _db: db,
+    }
+}
+
+/// A private topic (and DLQ) standing in for a real one.
+pub async fn private_topic(name: &str) -> String {
+    let t = test_support::unique(&format!("test.{name}"));
+    platform::kafka::admin::ensure_topics(&kafka(), &[t.clone(), events::topics::dlq_of(&t)], 3)
+        .await
+        .unwrap();
+    t
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+}
+
+impl Service {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        token: &str,
+    ) -> Resp {
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/users{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        Resp {
+            status: resp.status(),
+            body: resp.json().await.unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(reqwest::Method::GET, path, None, token).await
+    }
+
+    /// Events of `event_type` in this service's outbox, oldest first.
+    pub async fn events<E: prost::Message + Default>(&self, event_type: &str) -> Vec<E> {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Bytea)]
+            payload: Vec<u8>,
+        }
+        let mut conn = platform::db::conn(&self.state.pool).await.unwrap();
+        let rows: Vec<Row> =
+            diesel::sql_query("SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id")
+                .bind::<diesel::sql_types::Text, _>(event_type)
+                .load(&mut conn)
+                .await
+                .unwrap();
+        rows.into_iter()
+            .map(|r| E::decode(r.payload.as_slice()).unwrap())
+            .collect()
+    }
+}
+
+/// Publishes `event` on `topic` with the given CloudEvents id, as the auth service's relay
+/// would (publishing twice with one id is a redelivery).
+pub async fn publish<E: events::DomainEvent>(topic: &str, key: Uuid, event: &E, id: Uuid) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let producer: FutureProducer = kafka().producer_config().create().unwrap();
+    let mut env = events::Envelope::new("auth", E::TYPE);
+    env.id = id;
+    env.subject = Some(format!("user/{key}"));
+    let payload = event.encode_to_vec();
+    let key = key.to_string();
+    producer
+        .send(
+            FutureRecord::to(topic)
+                .key(key.as_bytes())
+                .payload(&payload)
+                .headers(platform::kafka::headers::to_kafka(&env)),
+            Duration::from_secs(30),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+}
+
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub fn registered(
+    user_id: Uuid,
+    email: &str,
+    referral: &str,
+) -> events::proto::auth::v1::UserRegistered {
+    events::proto::auth::v1::UserRegistered {
+        user_id: user_id.to_string(),
+        email: email.to_owned(),
+        phone: String::new(),
+        roles: vec!["resident".into()],
+        referral_code: referral.to_owned(),
+        registered_at: None,
+    }
+}
+
+/// A user whose profile exists (registration delivered through the broker).
+pub async fn with_profile(svc: &Service, topic: &str) -> (Uuid, String) {
+    let id = Uuid::now_v7();
+    let email = format!("u{}@example.com", id.simple());
+    publish(topic, id, &registered(id, &email, ""), Uuid::now_v7()).await;
+    let token = svc.keys.token(id, &[]);
+    eventually("the profile", || async {
+        svc.get("/me", &token).await.status == StatusCode::OK
+    })
+    .await;
+    (id, token)
+}

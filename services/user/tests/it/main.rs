@@ -1,0 +1,8 @@
+//! Integration tests of the user service against the real PostgreSQL, Redis and broker.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod addresses;
+mod admin;
+mod common;
+mod cross_service;
+mod profiles;
