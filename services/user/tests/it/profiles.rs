@@ -247,3 +247,27 @@ async fn preferences_and_deletion() {
         "deleted stays deleted"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let topic = common::private_topic("auth.user").await;
+    let svc = common::start(&topic, None).await;
+    let doc: serde_json::Value = svc
+        .http
+        .get(format!("{}/api/users/openapi.json", svc.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/users/me",
+        "/api/users/me/addresses/{id}/default",
+        "/api/users/me/notification-settings",
+        "/api/users/admin/{id}/suspend",
+        "/api/users/by-username/{username}",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+}
