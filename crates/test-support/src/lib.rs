@@ -167,3 +167,32 @@ pub fn init_logs() {
         .with_test_writer()
         .try_init();
 }
+
+/// The stack's Redis, database 15: tests' counters (rate limits keyed by 127.0.0.1) and
+/// deny-list entries stay away from database 0, where the services of the running stack
+/// keep theirs.
+pub fn redis_url() -> String {
+    let base = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
+    let server = match base.rsplit_once('/') {
+        Some((head, db)) if !db.is_empty() && db.chars().all(|c| c.is_ascii_digit()) => head,
+        _ => base.as_str(),
+    };
+    format!("{}/15", server.trim_end_matches('/'))
+}
+
+/// Polls `check` until it holds; panics after a minute naming `what`. For effects that
+/// travel through the broker, never as a timing assertion.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}

@@ -125,13 +125,7 @@ impl EventHandler for Handler {
         conn: &mut AsyncPgConnection,
         event: &Incoming,
     ) -> Result<(), HandlerError> {
-        let rid = RequestId(
-            event
-                .envelope
-                .request_id
-                .clone()
-                .unwrap_or_else(|| event.envelope.id.to_string()),
-        );
+        let rid = event.request_id();
         match event.event_type() {
             t if t == user::UserSuspended::TYPE => {
                 let e: user::UserSuspended = event.decode()?;

@@ -9,7 +9,6 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use events::DomainEvent;
 use events::proto::auth::v1 as auth;
-use platform::http::RequestId;
 use platform::kafka::consumer::{ConsumerConfig, EventHandler, HandlerError, Incoming};
 use uuid::Uuid;
 
@@ -41,13 +40,7 @@ impl EventHandler for Handler {
         conn: &mut AsyncPgConnection,
         event: &Incoming,
     ) -> Result<(), HandlerError> {
-        let rid = RequestId(
-            event
-                .envelope
-                .request_id
-                .clone()
-                .unwrap_or_else(|| event.envelope.id.to_string()),
-        );
+        let rid = event.request_id();
         match event.event_type() {
             t if t == auth::UserRegistered::TYPE => {
                 let e: auth::UserRegistered = event.decode()?;

@@ -6,6 +6,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod pagination;
 pub mod server;
 pub mod validation;

@@ -52,6 +52,17 @@ impl Incoming {
         })
     }
 
+    /// The request id the event carries on (`ce_requestid`), or the event id, so whatever
+    /// the handler publishes in turn stays traceable to the request that started it.
+    pub fn request_id(&self) -> crate::http::RequestId {
+        crate::http::RequestId(
+            self.envelope
+                .request_id
+                .clone()
+                .unwrap_or_else(|| self.envelope.id.to_string()),
+        )
+    }
+
     pub fn event_type(&self) -> &str {
         &self.envelope.event_type
     }

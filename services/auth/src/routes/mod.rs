@@ -9,7 +9,8 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::LocalBoxFuture;
 use platform::auth::TokenVerifier;
-use platform::http::{ApiResult, ClientIp, RequestId};
+use platform::http::openapi::BearerAuth;
+use platform::http::{ClientIp, RequestId};
 use utoipa::OpenApi;
 
 pub const PREFIX: &str = "/api/auth";
@@ -54,7 +55,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
         .service(
             web::scope(PREFIX)
                 .route("/.well-known/jwks.json", web::get().to(public::jwks))
-                .route("/openapi.json", web::get().to(openapi))
+                .route(
+                    "/openapi.json",
+                    web::get().to(platform::http::openapi::serve::<ApiDoc>),
+                )
                 .configure(public::routes)
                 .configure(account::routes)
                 .configure(admin::routes),
@@ -84,25 +88,3 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
          (name = "admin", description = "Roles and permissions"))
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
-async fn openapi() -> ApiResult {
-    Ok(actix_web::HttpResponse::Ok().json(ApiDoc::openapi()))
-}

@@ -23,15 +23,8 @@ use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "violet kettle drums sideways";
 
-/// The stack's Redis, database 15: the tests' per-IP counters (all from 127.0.0.1) must
-/// not eat the budget of the auth service the stack runs on database 0.
 pub fn redis_url() -> String {
-    let base = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
-    let server = match base.rsplit_once('/') {
-        Some((head, db)) if !db.is_empty() && db.chars().all(|c| c.is_ascii_digit()) => head,
-        _ => base.as_str(),
-    };
-    format!("{}/15", server.trim_end_matches('/'))
+    test_support::redis_url()
 }
 
 pub async fn db() -> TestDb {

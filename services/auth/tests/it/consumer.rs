@@ -13,7 +13,6 @@ use platform::kafka::outbox::OutboxRecord;
 use platform::kafka::relay::{OutboxRelay, RelayConfig};
 use reqwest::StatusCode;
 use serde_json::json;
-use std::time::{Duration, Instant};
 
 async fn publish<E: DomainEvent>(svc: &common::Service, topic: &str, key: &str, event: &E) {
     let record = OutboxRecord {
@@ -30,21 +29,6 @@ async fn publish<E: DomainEvent>(svc: &common::Service, topic: &str, key: &str, 
     })
     .await
     .unwrap();
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[tokio::test]
@@ -88,7 +72,7 @@ async fn suspension_blocks_login_and_kills_live_sessions() {
         until: None,
     };
     publish(&svc, &users_topic, &user_id.to_string(), &suspended).await;
-    eventually("the live session to die", || async {
+    test_support::eventually("the live session to die", || async {
         svc.get_auth("/me", &access).await.status == StatusCode::UNAUTHORIZED
     })
     .await;
@@ -122,7 +106,7 @@ async fn suspension_blocks_login_and_kills_live_sessions() {
         },
     )
     .await;
-    eventually("login to work again", || async {
+    test_support::eventually("login to work again", || async {
         svc.login(&email, PASSWORD, "d").await.status == StatusCode::OK
     })
     .await;
@@ -132,7 +116,7 @@ async fn suspension_blocks_login_and_kills_live_sessions() {
         verified_by: String::new(),
     };
     publish(&svc, &couriers_topic, &user_id.to_string(), &verified).await;
-    eventually("the verified_courier role", || async {
+    test_support::eventually("the verified_courier role", || async {
         let r = svc.login(&email, PASSWORD, "d").await;
         r.data()["user"]["roles"]
             .as_array()

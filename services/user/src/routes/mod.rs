@@ -7,7 +7,7 @@ mod me;
 use crate::state::State;
 use actix_web::web;
 use platform::auth::TokenVerifier;
-use platform::http::ApiResult;
+use platform::http::openapi::BearerAuth;
 use utoipa::OpenApi;
 
 pub const PREFIX: &str = "/api/users";
@@ -19,7 +19,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
         .app_data(web::Data::new(verifier))
         .service(
             web::scope(PREFIX)
-                .route("/openapi.json", web::get().to(openapi))
+                .route(
+                    "/openapi.json",
+                    web::get().to(platform::http::openapi::serve::<ApiDoc>),
+                )
                 // Fixed paths before `/{id}`, which would otherwise claim them.
                 .configure(me::routes)
                 .configure(addresses::routes)
@@ -43,25 +46,3 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
-async fn openapi() -> ApiResult {
-    Ok(actix_web::HttpResponse::Ok().json(ApiDoc::openapi()))
-}

@@ -17,19 +17,14 @@ use platform::kafka::outbox::Outbox;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use test_support::TestDb;
 use tokio_util::sync::CancellationToken;
 use user::state::State;
 use uuid::Uuid;
 
 pub fn redis_url() -> String {
-    let base = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into());
-    let server = match base.rsplit_once('/') {
-        Some((head, db)) if !db.is_empty() && db.chars().all(|c| c.is_ascii_digit()) => head,
-        _ => base.as_str(),
-    };
-    format!("{}/15", server.trim_end_matches('/'))
+    test_support::redis_url()
 }
 
 pub fn auth_config() -> AuthConfig {
@@ -279,20 +274,7 @@ pub async fn publish<E: events::DomainEvent>(topic: &str, key: Uuid, event: &E, 
         .unwrap();
 }
 
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+pub use test_support::eventually;
 
 pub fn registered(
     user_id: Uuid,
