@@ -24,7 +24,8 @@ impl From<Error> for HandlerError {
     fn from(e: Error) -> Self {
         match e {
             Error::Db(db) => db.into(),
-            other => HandlerError::Permanent(anyhow::anyhow!("{other}")),
+            // Nothing else is a property of the event itself: retry, then dead-letter.
+            other => HandlerError::Transient(anyhow::anyhow!("{other}")),
         }
     }
 }
@@ -49,19 +50,27 @@ impl EventHandler for Handler {
             t if t == auth::EmailVerified::TYPE => {
                 let e: auth::EmailVerified = event.decode()?;
                 let user = id(&e.user_id)?;
-                diesel::update(profiles::table.find(user))
-                    .set(profiles::email.eq(Some(e.email)))
-                    .execute(conn)
-                    .await?;
+                diesel::update(
+                    profiles::table
+                        .find(user)
+                        .filter(profiles::status.ne("deleted")),
+                )
+                .set(profiles::email.eq(Some(e.email)))
+                .execute(conn)
+                .await?;
                 crate::lifecycle::activate(conn, user).await?;
             }
             t if t == auth::PhoneVerified::TYPE => {
                 let e: auth::PhoneVerified = event.decode()?;
                 let user = id(&e.user_id)?;
-                diesel::update(profiles::table.find(user))
-                    .set(profiles::phone.eq(Some(e.phone)))
-                    .execute(conn)
-                    .await?;
+                diesel::update(
+                    profiles::table
+                        .find(user)
+                        .filter(profiles::status.ne("deleted")),
+                )
+                .set(profiles::phone.eq(Some(e.phone)))
+                .execute(conn)
+                .await?;
                 crate::lifecycle::activate(conn, user).await?;
             }
             t if t == auth::RolesChanged::TYPE => {

@@ -8,6 +8,9 @@ pub enum Error {
     /// The caller's own profile does not exist yet (the registration event is on its way).
     #[error("profile not created yet")]
     ProfileNotReady,
+    /// The caller deleted their account.
+    #[error("account deleted")]
+    Deleted,
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{field}: {message}")]
@@ -46,6 +49,9 @@ impl From<Error> for ApiError {
         match e {
             Error::ProfileNotReady => ApiError::not_found("profile")
                 .with_message("your profile is being created; try again in a moment"),
+            Error::Deleted => {
+                ApiError::not_found("profile").with_message("this account has been deleted")
+            }
             Error::NotFound(what) => ApiError::not_found(what),
             Error::Field { field, message } => ApiError::validation(vec![FieldError {
                 field: field.to_owned(),

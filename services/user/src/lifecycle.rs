@@ -27,6 +27,9 @@ pub fn allowed(from: &str, to: &str) -> bool {
     )
 }
 
+/// Moves `user_id` to `to`, checking the transition under the row lock. Suspending or
+/// banning remembers the state it interrupts; reinstating (`to == "active"` from a
+/// suspension or ban) returns to it.
 async fn transition(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
@@ -34,23 +37,30 @@ async fn transition(
     reason: Option<&str>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Profile> {
-    let current = p::table
+    let (status, before): (String, Option<String>) = p::table
         .find(user_id)
-        .select(Profile::as_select())
+        .select((p::status, p::status_before))
         .for_update()
         .first(conn)
         .await
         .optional()?
         .ok_or(Error::NotFound("user"))?;
-    if !allowed(&current.status, to) {
+    if !allowed(&status, to) {
         return Err(Error::Rule(format!(
-            "a {} account cannot become {to}",
-            current.status
+            "a {status} account cannot become {to}"
         )));
     }
+    let interrupted = matches!(status.as_str(), "suspended" | "banned");
+    let (to, before) = match to {
+        "suspended" | "banned" if interrupted => (to.to_owned(), before),
+        "suspended" | "banned" => (to.to_owned(), Some(status.clone())),
+        "active" if interrupted => (before.unwrap_or_else(|| "active".into()), None),
+        other => (other.to_owned(), None),
+    };
     diesel::update(p::table.find(user_id))
         .set((
-            p::status.eq(to),
+            p::status.eq(&to),
+            p::status_before.eq(before),
             p::status_reason.eq(reason),
             p::suspended_until.eq(until),
             p::updated_at.eq(diesel::dsl::now),
@@ -117,6 +127,19 @@ async fn reinstate_in(
     user_id: Uuid,
     rid: &RequestId,
 ) -> Result<Profile> {
+    let status: String = p::table
+        .find(user_id)
+        .select(p::status)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(Error::NotFound("user"))?;
+    if !matches!(status.as_str(), "suspended" | "banned") {
+        return Err(Error::Rule(format!(
+            "a {status} account has nothing to lift"
+        )));
+    }
     let profile = transition(conn, user_id, "active", None, None).await?;
     let event = ev::UserReinstated {
         user_id: user_id.to_string(),
@@ -127,15 +150,6 @@ async fn reinstate_in(
 
 pub async fn reinstate(state: &State, user_id: Uuid, rid: &RequestId) -> Result<ProfileView> {
     let mut conn = platform::db::conn(&state.pool).await?;
-    let current = profiles::get(&mut conn, user_id)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
-    if !matches!(current.status.as_str(), "suspended" | "banned") {
-        return Err(Error::Rule(format!(
-            "a {} account has nothing to lift",
-            current.status
-        )));
-    }
     conn.transaction::<_, Error, _>(|conn| {
         async move {
             reinstate_in(conn, state, user_id, rid)
@@ -147,31 +161,47 @@ pub async fn reinstate(state: &State, user_id: Uuid, rid: &RequestId) -> Result<
     .await
 }
 
-/// Lifts suspensions whose end has passed; returns how many.
+/// Lifts suspensions whose end has passed, one short transaction each (one failing row
+/// does not hold back the others); returns how many.
 pub async fn lift_expired(state: &State) -> Result<usize> {
     let mut conn = platform::db::conn(&state.pool).await?;
     let rid = RequestId(format!("suspension-sweep-{}", Uuid::now_v7()));
     let rid = &rid;
-    conn.transaction::<_, Error, _>(|conn| {
-        async move {
-            // Another replica's sweep skips the rows this one holds.
-            let due: Vec<Uuid> = p::table
-                .filter(p::status.eq("suspended"))
-                .filter(p::suspended_until.le(Utc::now()))
-                .select(p::user_id)
-                .limit(500)
-                .for_update()
-                .skip_locked()
-                .load(conn)
-                .await?;
-            for user_id in &due {
-                reinstate_in(conn, state, *user_id, rid).await?;
+    let mut lifted = 0;
+    for _ in 0..500 {
+        let outcome = conn
+            .transaction::<_, Error, _>(|conn| {
+                async move {
+                    // Another replica's sweep skips the row this one holds.
+                    let due: Option<Uuid> = p::table
+                        .filter(p::status.eq("suspended"))
+                        .filter(p::suspended_until.le(Utc::now()))
+                        .select(p::user_id)
+                        .for_update()
+                        .skip_locked()
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    match due {
+                        Some(user_id) => {
+                            reinstate_in(conn, state, user_id, rid).await.map(|_| true)
+                        }
+                        None => Ok(false),
+                    }
+                }
+                .scope_boxed()
+            })
+            .await;
+        match outcome {
+            Ok(true) => lifted += 1,
+            Ok(false) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not lift a suspension; next sweep retries");
+                break;
             }
-            Ok(due.len())
         }
-        .scope_boxed()
-    })
-    .await
+    }
+    Ok(lifted)
 }
 
 /// pending -> active once the person proved an e-mail or phone (auth events).
@@ -204,6 +234,10 @@ pub async fn delete_own(state: &State, user_id: Uuid, rid: &RequestId) -> Result
                     p::birth_date.eq(None::<chrono::NaiveDate>),
                     p::location.eq(None::<String>),
                     p::interests.eq(Vec::<String>::new()),
+                    p::roles.eq(Vec::<String>::new()),
+                    p::last_active_at.eq(None::<DateTime<Utc>>),
+                    // The old code must not keep linking new sign-ups to a deleted person.
+                    p::referral_code.eq(format!("X{}", Uuid::new_v4().simple())),
                 ))
                 .execute(conn)
                 .await?;

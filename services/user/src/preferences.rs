@@ -43,16 +43,23 @@ pub async fn put(
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
-            let n = diesel::update(prefs::table.find(user_id))
-                .set((
-                    prefs::push.eq(p.push),
-                    prefs::sms.eq(p.sms),
-                    prefs::email.eq(p.email),
-                    prefs::promotions.eq(p.promotions),
-                    prefs::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)
-                .await?;
+            let live = crate::schema::profiles::table
+                .filter(crate::schema::profiles::status.ne("deleted"))
+                .select(crate::schema::profiles::user_id);
+            let n = diesel::update(
+                prefs::table
+                    .find(user_id)
+                    .filter(prefs::user_id.eq_any(live)),
+            )
+            .set((
+                prefs::push.eq(p.push),
+                prefs::sms.eq(p.sms),
+                prefs::email.eq(p.email),
+                prefs::promotions.eq(p.promotions),
+                prefs::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
             if n == 0 {
                 return Err(Error::ProfileNotReady);
             }

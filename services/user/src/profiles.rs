@@ -43,7 +43,8 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// Share of the profile fields filled in, 0 to 100.
+    /// Share of the profile fields filled in, 0 to 100 (contact details are the auth
+    /// service's business and do not count).
     pub fn completion(&self) -> u8 {
         let filled = [
             self.first_name.is_some(),
@@ -55,7 +56,6 @@ impl Profile {
             self.birth_date.is_some(),
             self.location.is_some(),
             !self.interests.is_empty(),
-            self.phone.is_some() && self.email.is_some(),
         ];
         let n = filled.iter().filter(|f| **f).count();
         u8::try_from(n * 100 / filled.len()).unwrap_or(100)
@@ -248,6 +248,7 @@ pub async fn create_from_registration(
     } else {
         profiles::table
             .filter(profiles::referral_code.eq(e.referral_code.to_uppercase()))
+            .filter(profiles::status.eq_any(["pending", "active", "suspended"]))
             .select(profiles::user_id)
             .first(conn)
             .await
@@ -317,10 +318,11 @@ pub async fn me(state: &State, user_id: Uuid) -> Result<Profile> {
     .set(profiles::last_active_at.eq(diesel::dsl::now))
     .execute(&mut conn)
     .await?;
-    get(&mut conn, user_id)
-        .await?
-        .filter(|p| p.status != "deleted")
-        .ok_or(Error::ProfileNotReady)
+    match get(&mut conn, user_id).await? {
+        Some(p) if p.status == "deleted" => Err(Error::Deleted),
+        Some(p) => Ok(p),
+        None => Err(Error::ProfileNotReady),
+    }
 }
 
 /// A visible profile by id or username; deleted, banned and pending ones are not shown.
@@ -380,10 +382,14 @@ pub async fn update(
                 return Err(Error::ProfileNotReady);
             }
             if !changed.is_empty() {
-                diesel::update(profiles::table.find(user_id))
-                    .set((&changes, profiles::updated_at.eq(diesel::dsl::now)))
-                    .execute(conn)
-                    .await?;
+                diesel::update(
+                    profiles::table
+                        .find(user_id)
+                        .filter(profiles::status.ne("deleted")),
+                )
+                .set((&changes, profiles::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)
+                .await?;
             }
             let p = get(conn, user_id).await?.ok_or(Error::ProfileNotReady)?;
             if !changed.is_empty() {
@@ -452,7 +458,7 @@ pub async fn referrals(state: &State, user_id: Uuid) -> Result<Vec<PublicProfile
     let mut conn = platform::db::conn(&state.pool).await?;
     let rows: Vec<Profile> = profiles::table
         .filter(profiles::referred_by.eq(user_id))
-        .filter(profiles::status.ne("deleted"))
+        .filter(profiles::status.eq_any(["pending", "active", "suspended"]))
         .order(profiles::created_at.desc())
         .select(Profile::as_select())
         .load(&mut conn)

@@ -20,6 +20,7 @@ diesel::table! {
         roles -> Array<Text>,
         status -> Text,
         status_reason -> Nullable<Text>,
+        status_before -> Nullable<Text>,
         suspended_until -> Nullable<Timestamptz>,
         last_active_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,

@@ -48,7 +48,8 @@ pub struct NewAddress {
     pub is_default: bool,
 }
 
-/// Every field optional; coordinates come in pairs.
+/// Every field optional: absent keeps a value, `null` clears an optional one; coordinates
+/// come in pairs.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddressPatch {
@@ -60,18 +61,37 @@ pub struct AddressPatch {
     pub street: Option<String>,
     #[validate(length(min = 1, max = 20))]
     pub building: Option<String>,
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(length(max = 20))]
-    pub apartment: Option<String>,
+    pub apartment: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(length(max = 20))]
-    pub entrance: Option<String>,
+    pub entrance: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(length(max = 20))]
-    pub floor: Option<String>,
+    pub floor: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(length(max = 20))]
-    pub intercom: Option<String>,
+    pub intercom: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(range(min = -90.0, max = 90.0))]
-    pub latitude: Option<f64>,
+    pub latitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(range(min = -180.0, max = 180.0))]
-    pub longitude: Option<f64>,
+    pub longitude: Option<Option<f64>>,
+}
+
+/// Required text after trimming: a name of spaces is no name.
+fn required(value: &str, field: &'static str) -> Result<String, crate::error::Error> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(crate::error::Error::field(field, "must not be blank"));
+    }
+    Ok(v.to_owned())
+}
+
+fn optional(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn pair(lat: Option<f64>, lon: Option<f64>) -> Result<(), crate::error::Error> {
@@ -100,14 +120,14 @@ pub async fn create(state: Ctx, user: AuthUser, body: ValidJson<NewAddress>) -> 
     let b = body.into_inner();
     pair(b.latitude, b.longitude)?;
     let fields = Fields {
-        name: Some(b.name.trim().to_owned()),
-        city: Some(b.city.trim().to_owned()),
-        street: Some(b.street.trim().to_owned()),
-        building: Some(b.building.trim().to_owned()),
-        apartment: Some(b.apartment),
-        entrance: Some(b.entrance),
-        floor: Some(b.floor),
-        intercom: Some(b.intercom),
+        name: Some(required(&b.name, "name")?),
+        city: Some(required(&b.city, "city")?),
+        street: Some(required(&b.street, "street")?),
+        building: Some(required(&b.building, "building")?),
+        apartment: Some(optional(b.apartment)),
+        entrance: Some(optional(b.entrance)),
+        floor: Some(optional(b.floor)),
+        intercom: Some(optional(b.intercom)),
         latitude: Some(b.latitude),
         longitude: Some(b.longitude),
     };
@@ -135,18 +155,24 @@ pub async fn update(
     body: ValidJson<AddressPatch>,
 ) -> ApiResult {
     let b = body.into_inner();
-    pair(b.latitude, b.longitude)?;
+    if b.latitude.is_some() != b.longitude.is_some() {
+        return Err(
+            crate::error::Error::field("latitude", "latitude and longitude go together").into(),
+        );
+    }
+    pair(b.latitude.flatten(), b.longitude.flatten())?;
+    let text = |v: Option<String>, f: &'static str| v.map(|v| required(&v, f)).transpose();
     let fields = Fields {
-        name: b.name,
-        city: b.city,
-        street: b.street,
-        building: b.building,
-        apartment: b.apartment.map(Some),
-        entrance: b.entrance.map(Some),
-        floor: b.floor.map(Some),
-        intercom: b.intercom.map(Some),
-        latitude: b.latitude.map(Some),
-        longitude: b.longitude.map(Some),
+        name: text(b.name, "name")?,
+        city: text(b.city, "city")?,
+        street: text(b.street, "street")?,
+        building: text(b.building, "building")?,
+        apartment: b.apartment.map(optional),
+        entrance: b.entrance.map(optional),
+        floor: b.floor.map(optional),
+        intercom: b.intercom.map(optional),
+        latitude: b.latitude,
+        longitude: b.longitude,
     };
     Ok(ok(addresses::update(
         &state,

@@ -17,6 +17,16 @@ use validator::Validate;
 pub const USERS_READ: &str = "users.read";
 pub const USERS_MANAGE: &str = "users.manage";
 
+/// An admin cannot suspend or ban themselves (and lock the last admin out by mistake).
+fn not_self(user: &AuthUser, id: &Uuid) -> Result<(), platform::http::ApiError> {
+    if user.id() == *id {
+        return Err(platform::http::ApiError::unprocessable(
+            "you cannot suspend or ban your own account",
+        ));
+    }
+    Ok(())
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(search))
         .route("/admin/{id}/suspend", web::post().to(suspend))
@@ -88,6 +98,7 @@ pub async fn suspend(
     body: ValidJson<SuspendRequest>,
 ) -> ApiResult {
     user.require(USERS_MANAGE)?;
+    not_self(&user, &id)?;
     let b = body.into_inner();
     Ok(ok(lifecycle::suspend(
         &state,
@@ -117,6 +128,7 @@ pub async fn ban(
     body: ValidJson<BanRequest>,
 ) -> ApiResult {
     user.require(USERS_MANAGE)?;
+    not_self(&user, &id)?;
     Ok(ok(lifecycle::ban(
         &state,
         id.into_inner(),

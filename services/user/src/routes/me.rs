@@ -61,6 +61,17 @@ fn valid_birth_date(d: &NaiveDate) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Only web images: `javascript:`, `data:` or `file:` URLs would be stored XSS or SSRF
+/// wherever the avatar is shown or fetched.
+fn valid_avatar_url(v: &str) -> Result<(), ValidationError> {
+    use validator::ValidateUrl;
+    let lower = v.to_ascii_lowercase();
+    if v.validate_url() && (lower.starts_with("https://") || lower.starts_with("http://")) {
+        return Ok(());
+    }
+    Err(ValidationError::new("avatarUrl").with_message("must be an http(s) URL".into()))
+}
+
 fn valid_interests(list: &[String]) -> Result<(), ValidationError> {
     if list.len() > 20 || list.iter().any(|i| i.trim().is_empty() || i.len() > 40) {
         return Err(ValidationError::new("interests")
@@ -73,41 +84,32 @@ fn valid_interests(list: &[String]) -> Result<(), ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProfile {
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(length(min = 1, max = 60))]
     pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(length(min = 1, max = 60))]
     pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double")]
-    #[validate(url, length(max = 500))]
+    #[serde(default, deserialize_with = "super::double")]
+    #[validate(custom(function = "valid_avatar_url"), length(max = 500))]
     pub avatar_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(length(max = 500))]
     pub bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(custom(function = "valid_gender"))]
     pub gender: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(custom(function = "valid_age_bracket"))]
     pub age_bracket: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(custom(function = "valid_birth_date"))]
     pub birth_date: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "super::double")]
     #[validate(length(min = 1, max = 120))]
     pub location: Option<Option<String>>,
     #[validate(custom(function = "valid_interests"))]
     pub interests: Option<Vec<String>>,
-}
-
-/// Tells "absent" (outer `None`, via `default`) from "null" (`Some(None)`).
-fn double<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 fn trimmed(v: Option<Option<String>>) -> Option<Option<String>> {

@@ -164,3 +164,41 @@ async fn addresses_are_validated() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn patches_keep_absent_fields_and_clear_null_ones() {
+    let topic = common::private_topic("auth.user").await;
+    let svc = common::start(&topic, None).await;
+    let (_, token) = common::with_profile(&svc, &topic).await;
+    let r = svc
+        .call(Method::POST, "/me/addresses", Some(address("home")), &token)
+        .await;
+    let id = r.data()["id"].as_str().unwrap().to_owned();
+    let r = svc
+        .call(Method::PATCH, &format!("/me/addresses/{id}"), Some(json!({ "apartment": null, "latitude": null, "longitude": null, "street": "  Dostyk  " })), &token)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.data()["apartment"], Value::Null);
+    assert_eq!(r.data()["latitude"], Value::Null);
+    assert_eq!(r.data()["street"], "Dostyk");
+    assert_eq!(r.data()["city"], "Almaty", "absent fields stay");
+    let r = svc
+        .call(
+            Method::PATCH,
+            &format!("/me/addresses/{id}"),
+            Some(json!({ "name": "   " })),
+            &token,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = svc
+        .call(
+            Method::POST,
+            "/me/addresses",
+            Some(json!({ "name": " ", "city": "A", "street": "B", "building": "1" })),
+            &token,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["errors"][0]["field"], "name");
+}

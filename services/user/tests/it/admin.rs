@@ -92,7 +92,18 @@ async fn admins_search_suspend_ban_and_reinstate() {
             &admin,
         )
         .await;
-    assert_eq!(r.data()["status"], "active");
+    // Back to where the suspension found it: an unverified account stays pending.
+    assert_eq!(r.data()["status"], "pending");
+    let myself = svc.keys.token(target, &["users.manage"]);
+    let r = svc
+        .call(
+            Method::POST,
+            &format!("/admin/{target}/ban"),
+            Some(json!({ "reason": "oops" })),
+            &myself,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no self-bans");
     let r = svc
         .call(
             Method::POST,
