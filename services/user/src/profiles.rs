@@ -189,7 +189,10 @@ pub fn check_username(name: &str) -> Result<String> {
             "use 3-30 lower-case letters, digits, '_' or '.', starting with a letter",
         ));
     }
-    if RESERVED.contains(&name.as_str()) {
+    // `admin1` or `support_team` would impersonate as well as the bare words.
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '.');
+    let first_word = name.split(['_', '.']).next().unwrap_or(&name);
+    if RESERVED.contains(&stem) || RESERVED.contains(&first_word) {
         return Err(Error::field("username", "this username is reserved"));
     }
     Ok(name)
@@ -464,4 +467,31 @@ pub async fn referrals(state: &State, user_id: Uuid) -> Result<Vec<PublicProfile
         .load(&mut conn)
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_username;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(check_username(" Anna.Lee ").unwrap(), "anna.lee");
+        for bad in [
+            "ab",
+            "9lives",
+            "a..b",
+            "anna.",
+            "white space",
+            "admin",
+            "admin1",
+            "support_team",
+            "root.user",
+        ] {
+            assert!(check_username(bad).is_err(), "{bad} accepted");
+        }
+        assert!(
+            check_username("administrators_fan").is_ok(),
+            "only whole words are reserved"
+        );
+    }
 }
