@@ -227,8 +227,7 @@ impl TokenVerifier {
         config: AuthConfig,
         source: Arc<dyn KeySource>,
     ) -> anyhow::Result<Self> {
-        let client = redis::Client::open(config.redis_url.expose().as_str())?;
-        let redis = redis::aio::ConnectionManager::new(client).await?;
+        let redis = crate::redis_conn::connect(config.redis_url.expose()).await?;
         let verifier = Self {
             config: Arc::new(config),
             source,

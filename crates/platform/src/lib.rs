@@ -7,6 +7,7 @@
 //! - [`db`]: the diesel-async pool, error mapping and migrations;
 //! - [`kafka`]: outbox and relay, inbox consumer runner, dead letters, topics;
 //! - [`auth`]: access-token verification (JWKS, deny-list) and the `AuthUser` extractor;
+//! - [`redis_conn`]: the Redis connection every service and the gateway open;
 //! - [`cli`]: the `serve` / `migrate` / `dlq-replay` commands every binary shares;
 //! - [`app`]: the whole life of a service process, so `main.rs` stays a few lines.
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod kafka;
+pub mod redis_conn;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -5,11 +5,13 @@
 //! - [`unique`]: names (topics, groups) no other test uses.
 //! - [`BrokerProcess`] and [`PgProcess`]: private broker and PostgreSQL processes for the
 //!   tests that stop and restart them.
+//! - [`tokens::Ed25519Key`]: mints access tokens and serves their JWKS, in place of auth.
 //!
 //! Tests find the local stack through the same variables `scripts/stack env` prints, with
 //! the stack's defaults when they are unset.
 
 mod process;
+pub mod tokens;
 
 pub use process::{BrokerProcess, PgProcess, free_port};
 

@@ -59,7 +59,7 @@ pub async fn run(mut app: App, config: AuthServiceConfig) -> anyhow::Result<()> 
     let mut conn = platform::db::conn(&state.pool).await?;
     keys::ensure_active(&mut conn, &state.kek).await?;
     drop(conn);
-    app.add_readiness(state::RedisCheck(state.redis.clone()));
+    app.add_readiness(platform::http::health::RedisCheck(state.redis.clone()));
     let verifier =
         TokenVerifier::with_key_source(verify, Arc::new(keys::LocalKeys(state.pool.clone())))
             .await?;

@@ -61,14 +61,7 @@ impl Limits {
 
     /// Counts one attempt of `action` from `ip`; 429 once the minute's budget is spent.
     pub async fn check_ip(&self, action: &str, ip: IpAddr) -> Result<()> {
-        let client = match ip {
-            IpAddr::V4(v4) => v4.to_string(),
-            // One IPv6 subscriber usually holds a whole /64: count it as one client.
-            IpAddr::V6(v6) => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        };
+        let client = platform::http::client_ip::ClientIp(ip).subscriber();
         self.check_budget(
             &format!("ip:{action}:{client}"),
             self.ip_per_minute,

@@ -28,8 +28,7 @@ impl State {
         outbox: Outbox,
         config: AuthServiceConfig,
     ) -> anyhow::Result<Self> {
-        let client = redis::Client::open(config.verify.redis_url.expose().as_str())?;
-        let redis = ConnectionManager::new(client).await?;
+        let redis = platform::redis_conn::connect(config.verify.redis_url.expose()).await?;
         let hasher = Hasher::new(config.argon2, config.hashing_threads)?;
         Ok(Self {
             keys: KeyStore::new(pool.clone(), config.kek.clone()),
@@ -62,28 +61,5 @@ impl State {
             .add(conn, "user", &user_id.to_string(), event, request_id)
             .await
             .map(|_| ())
-    }
-}
-
-/// Redis holds lockout, rate limits and the deny-list: without it the service cannot sign
-/// anyone in safely, so it is part of readiness.
-pub struct RedisCheck(pub ConnectionManager);
-
-impl platform::http::health::ReadinessCheck for RedisCheck {
-    fn name(&self) -> &'static str {
-        "redis"
-    }
-
-    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            let mut conn = self.0.clone();
-            let cmd = redis::cmd("PING");
-            let ping = cmd.query_async::<String>(&mut conn);
-            match tokio::time::timeout(std::time::Duration::from_secs(1), ping).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("timed out".into()),
-            }
-        })
     }
 }

@@ -107,6 +107,20 @@ impl FromRequest for ClientIp {
     }
 }
 
+impl ClientIp {
+    /// The client as a rate-limit subject: the address itself for IPv4, the /64 for IPv6,
+    /// since one subscriber usually holds a whole /64 and could otherwise rotate through it.
+    pub fn subscriber(&self) -> String {
+        match self.0 {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
+}
+
 impl fmt::Display for ClientIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -165,5 +179,14 @@ mod tests {
                 .to_string(),
             "10.0.0.0/8,::1/128"
         );
+    }
+
+    #[test]
+    fn ipv6_clients_are_grouped_by_their_64() {
+        let a = super::ClientIp(ip("2001:db8:1:2:aaaa::1")).subscriber();
+        let b = super::ClientIp(ip("2001:db8:1:2:ffff::9")).subscriber();
+        assert_eq!(a, b);
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(super::ClientIp(ip("192.0.2.7")).subscriber(), "192.0.2.7");
     }
 }

@@ -95,6 +95,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/health/ready", web::get().to(ready));
 }
 
+/// Redis answers `PING` within a second.
+pub struct RedisCheck(pub redis::aio::ConnectionManager);
+
+impl ReadinessCheck for RedisCheck {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            let mut conn = self.0.clone();
+            let cmd = redis::cmd("PING");
+            let ping = cmd.query_async::<String>(&mut conn);
+            match tokio::time::timeout(Duration::from_secs(1), ping).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("timed out".into()),
+            }
+        })
+    }
+}
+
 /// The database answers `SELECT 1` through the pool.
 pub struct DatabaseCheck(pub crate::db::DbPool);
 

@@ -58,6 +58,9 @@ pub async fn request_context(
         http.route = %route,
         request_id = %request_id,
         http.status = tracing::field::Empty,
+        // Filled in by a proxy (the gateway): which service answered, and how fast.
+        upstream = tracing::field::Empty,
+        upstream_ms = tracing::field::Empty,
     );
     crate::telemetry::set_remote_parent(&span, &HeaderCarrier(req.headers()));
 
