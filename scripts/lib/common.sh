@@ -189,7 +189,7 @@ CONF
     if is_root; then chown postgres "$STATE/run/pg" "$STATE/logs/postgres.log"; fi
     # setsid: a Ctrl-C in the terminal that ran `up` (or a killed test run) must not reach
     # the servers, which outlive the command that started them.
-    setsid -w bash -c "$(declare -f is_root as_pg); as_pg '$bin/pg_ctl' -D '$pgdata' -l '$STATE/logs/postgres.log' -o '-p $PG_PORT' -w -t 60 start" >/dev/null \
+    setsid -w bash -c "$(declare -f is_root as_pg); as_pg '$bin/pg_ctl' -D '$pgdata' -l '$STATE/logs/postgres.log' -o '-p $PG_PORT' -w -t 60 start" >/dev/null 9>&- \
       || die "PostgreSQL did not start; see $STATE/logs/postgres.log"
     ok "postgres running"
   fi
@@ -226,7 +226,7 @@ redis_up() {
   mkdir -p "$STATE/redis"
   setsid redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
     --daemonize yes --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" \
-    --appendonly yes --save "" >/dev/null
+    --appendonly yes --save "" >/dev/null 9>&-
   wait_port 127.0.0.1 "$REDIS_PORT" 20 && [[ -n "$(pid_of redis)" ]] \
     || die "Redis did not start; see $STATE/logs/redis.log"
   ok "redis running"
@@ -251,7 +251,7 @@ broker_up() {
     --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
     --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
     --storage-engine "sqlite://broker.db" \
-    >>"$STATE/logs/broker.log" 2>&1 </dev/null) &
+    >>"$STATE/logs/broker.log" 2>&1 </dev/null 9>&-) &
   echo $! >"$STATE/run/broker.pid"
   wait_port 127.0.0.1 "$KAFKA_PORT" 30 && [[ -n "$(pid_of broker)" ]] \
     || die "the broker did not start; see $STATE/logs/broker.log"
@@ -288,6 +288,15 @@ service_env() { # name port
   echo "LOG_FORMAT=json"
   if [[ "$name" != gateway ]]; then
     echo "DATABASE_URL=postgres://$name:$name@127.0.0.1:$PG_PORT/${name}_db"
+  else
+    # The gateway routes to every service of the platform; the ones not built yet are
+    # switched off, so their routes answer 503 and readiness does not wait for them.
+    local entry other
+    for entry in "${SERVICES[@]}"; do
+      other="${entry%%:*}"
+      [[ "$other" == gateway ]] && continue
+      service_exists "$other" || echo "GATEWAY_UPSTREAM_${other^^}=off"
+    done
   fi
   # Per-service extras (development settings, upstream URLs) live beside the crate;
   # secrets are generated per checkout (ensure_secrets) and never committed.
@@ -343,13 +352,22 @@ services_up() {
   for entry in "${SERVICES[@]}"; do
     name="${entry%%:*}"; port="${entry##*:}"
     service_exists "$name" || continue
-    if [[ -n "$(pid_of "$name")" ]]; then ok "$name already running on :$port"; continue; fi
     local bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/$name"
+    if [[ -n "$(pid_of "$name")" ]]; then
+      # A build newer than the running process replaces it, so the stack (and the
+      # end-to-end suite on it) always runs the code in the tree.
+      if [[ "$bin" -nt "$STATE/run/$name.pid" ]]; then
+        stop_pid "$name" >/dev/null
+        say "  ${DIM}$name: new build, restarting${RESET}"
+      else
+        ok "$name already running on :$port"; continue
+      fi
+    fi
     if [[ "$name" != gateway ]]; then
       (with_service_env "$name" "$port"; exec "$bin" migrate) >>"$STATE/logs/$name.log" 2>&1 \
         || die "$name migrations failed; see $STATE/logs/$name.log"
     fi
-    (with_service_env "$name" "$port"; exec setsid nohup "$bin" serve) >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+    (with_service_env "$name" "$port"; exec setsid nohup "$bin" serve) >>"$STATE/logs/$name.log" 2>&1 </dev/null 9>&- &
     echo $! >"$STATE/run/$name.pid"
   done
   for entry in "${SERVICES[@]}"; do
