@@ -296,6 +296,15 @@ impl TokenVerifier {
 
     /// Checks signature, algorithm, issuer, audience, expiry and the deny-list.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let claims = self.decode(token).await?;
+        self.ensure_not_revoked(&claims).await?;
+        Ok(claims)
+    }
+
+    /// Checks signature, algorithm, issuer, audience and expiry, but not the deny-list:
+    /// for callers that look the session up together with other Redis work (the gateway
+    /// pipelines it with its rate-limit check) and then call [`Self::ensure_not_revoked`].
+    pub async fn decode(&self, token: &str) -> Result<Claims, AuthError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
         // The header is attacker-controlled: it chooses nothing but which of our keys to try.
@@ -314,9 +323,13 @@ impl TokenVerifier {
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = self.config.leeway.as_secs();
-        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map_err(|e| AuthError::Invalid(e.to_string()))?
-            .claims;
+        jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| AuthError::Invalid(e.to_string()))
+    }
+
+    /// Refuses a session the auth service has revoked (signed out, blocked, suspended).
+    pub async fn ensure_not_revoked(&self, claims: &Claims) -> Result<(), AuthError> {
         let mut redis = self.redis.clone();
         let lookup = redis::AsyncCommands::exists(&mut redis, revoked_session_key(&claims.sid));
         let revoked: bool = tokio::time::timeout(DENY_LIST_TIMEOUT, lookup)
@@ -326,7 +339,7 @@ impl TokenVerifier {
         if revoked {
             return Err(AuthError::Revoked);
         }
-        Ok(claims)
+        Ok(())
     }
 }
 

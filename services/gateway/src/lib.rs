@@ -74,7 +74,7 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let redis = platform::redis_conn::connect(config.redis_url.expose()).await?;
     let http = reqwest::Client::builder().build()?;
-    let mut readiness = Readiness::new().with(RedisCheck(redis.clone()));
+    let mut readiness = Readiness::new().with(RedisCheck(redis));
     for upstream in config.table.upstreams() {
         if let Some(url) = &upstream.url {
             readiness = readiness.with(health::UpstreamCheck::new(
@@ -88,7 +88,7 @@ pub async fn start(
     let gateway = web::Data::new(Gateway {
         table: config.table.clone(),
         verifier,
-        limiter: ratelimit::RateLimiter::new(redis, &config.limiter_prefix),
+        limiter: ratelimit::RateLimiter::new(config.redis_url.expose(), &config.limiter_prefix)?,
         limits: config.limits,
         body_limit: config.http.body_limit,
     });
@@ -102,6 +102,7 @@ pub async fn start(
             cfg.app_data(gateway.clone())
                 .app_data(docs.clone())
                 .app_data(web::Data::new(proxy::client(&upstream)))
+                .app_data(web::Data::new(ratelimit::WorkerConn::default()))
                 .service(
                     // An empty scope wraps everything but the kit's health and metrics routes
                     // in CORS; its default service is the proxy.

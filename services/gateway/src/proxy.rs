@@ -4,12 +4,12 @@
 
 use crate::config::{RateLimits, UpstreamSettings};
 use crate::error::Error;
-use crate::ratelimit::{Decision, Rate, RateLimiter};
+use crate::ratelimit::{Admission, Decision, Rate, RateLimiter, WorkerConn};
 use crate::routing::{self, LimitClass, RouteTable};
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use awc::error::SendRequestError;
 use futures::StreamExt;
 use platform::auth::{AuthError, Claims, TokenVerifier};
@@ -108,39 +108,96 @@ impl Gateway {
         }
     }
 
+    /// Runs the admission script; `Ok(None)` when Redis is unavailable and no session needed
+    /// checking: rate limiting then fails open, since refusing all traffic because the
+    /// limiter is down would be the bigger outage (`gateway_redis_unavailable_total`
+    /// counts it). A session that needed checking fails closed (503), like in every service.
     async fn limit(
         &self,
+        conn: &WorkerConn,
         class: &'static str,
         bucket: &str,
         rate: Rate,
+        revoked_key: Option<&str>,
     ) -> Result<Option<Decision>, Error> {
-        match self.limiter.check(bucket, rate).await {
-            Some(d) if !d.allowed => {
+        match self.limiter.check(conn, bucket, rate, revoked_key).await {
+            Admission::Decided(d) if !d.allowed => {
                 metrics::counter!("gateway_rate_limited_total", "class" => class).increment(1);
                 Err(Error::RateLimited(d))
             }
-            other => Ok(other),
+            Admission::Decided(d) => Ok(Some(d)),
+            Admission::Revoked => Err(AuthError::Revoked.into()),
+            Admission::Unavailable if revoked_key.is_some() => {
+                Err(AuthError::Unavailable("deny-list: Redis unavailable".into()).into())
+            }
+            Admission::Unavailable => Ok(None),
         }
     }
 
-    /// The caller's identity on a protected route. A failed attempt is charged to the
-    /// client's anonymous budget, so a flood of bad tokens meets 429s.
-    async fn authenticate(&self, req: &HttpRequest, ip: &ClientIp) -> Result<Claims, Error> {
-        let outcome = match bearer(req) {
-            Some(token) => self.verifier.verify(token).await,
+    /// Who is calling and whether they may: the verified identity on protected routes,
+    /// and the rate-limit decision. On protected routes the deny-list lookup runs inside
+    /// the rate-limit script: one Redis round trip per request.
+    async fn admit(
+        &self,
+        req: &HttpRequest,
+        conn: &WorkerConn,
+        ip: &ClientIp,
+        class: LimitClass,
+        public: bool,
+    ) -> Result<(Option<Claims>, Option<Decision>), Error> {
+        if public {
+            let (rate, name) = self.rate(class, false);
+            let decision = self
+                .limit(conn, name, &ip_bucket(name, ip), rate, None)
+                .await?;
+            return Ok((None, decision));
+        }
+        let decoded = match bearer(req) {
+            Some(token) => self.verifier.decode(token).await,
             None => Err(AuthError::Missing),
         };
-        match outcome {
-            Ok(claims) => Ok(claims),
-            Err(e @ AuthError::Unavailable(_)) => Err(e.into()),
-            Err(e) => {
-                let bucket = format!("anonymous:{}", ip.subscriber());
-                self.limit("anonymous", &bucket, self.limits.anonymous)
-                    .await?;
-                Err(e.into())
-            }
+        let claims = match decoded {
+            Ok(claims) => claims,
+            Err(e) => return Err(self.refuse(e.into(), conn, ip).await),
+        };
+        let (rate, name) = self.rate(class, true);
+        let bucket = format!("{name}:user:{}", claims.sub);
+        let revoked_key = platform::auth::revoked_session_key(&claims.sid);
+        match self
+            .limit(conn, name, &bucket, rate, Some(&revoked_key))
+            .await
+        {
+            Ok(decision) => Ok((Some(claims), decision)),
+            Err(e @ Error::Auth(_)) => Err(self.refuse(e, conn, ip).await),
+            Err(e) => Err(e),
         }
     }
+
+    /// A failed token check is charged to the client's anonymous budget, so a flood of bad
+    /// tokens meets 429s. An unavailable verifier is the gateway's problem, not the client's.
+    async fn refuse(&self, e: Error, conn: &WorkerConn, ip: &ClientIp) -> Error {
+        if e.status_code().is_server_error() {
+            return e;
+        }
+        let name = "anonymous";
+        match self
+            .limit(
+                conn,
+                name,
+                &ip_bucket(name, ip),
+                self.limits.anonymous,
+                None,
+            )
+            .await
+        {
+            Err(limited) => limited,
+            Ok(_) => e,
+        }
+    }
+}
+
+fn ip_bucket(class: &str, ip: &ClientIp) -> String {
+    format!("{class}:ip:{}", ip.subscriber())
 }
 
 /// The catch-all handler: every request that is not the gateway's own.
@@ -149,6 +206,7 @@ pub async fn forward(
     payload: web::Payload,
     gateway: web::Data<Gateway>,
     client: web::Data<awc::Client>,
+    conn: web::Data<WorkerConn>,
     ip: ClientIp,
     request_id: RequestId,
 ) -> Result<HttpResponse, Error> {
@@ -163,17 +221,8 @@ pub async fn forward(
         .as_deref()
         .ok_or_else(|| Error::Disabled(upstream.name.clone()))?;
 
-    let claims = if gateway.table.is_public(req.method(), path) {
-        None
-    } else {
-        Some(gateway.authenticate(&req, &ip).await?)
-    };
-    let (rate, class) = gateway.rate(route.class, claims.is_some());
-    let bucket = match &claims {
-        Some(c) => format!("{class}:user:{}", c.sub),
-        None => format!("{class}:ip:{}", ip.subscriber()),
-    };
-    let decision = gateway.limit(class, &bucket, rate).await?;
+    let public = gateway.table.is_public(req.method(), path);
+    let (claims, decision) = gateway.admit(&req, &conn, &ip, route.class, public).await?;
 
     let declared_len = req
         .headers()

@@ -13,6 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 /// `limit` requests per `period`, written `120/1m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,9 +108,13 @@ impl Decision {
     }
 }
 
-/// KEYS[1]: the bucket. ARGV[1]: emission interval (ms), ARGV[2]: burst (= limit).
-/// Returns {allowed, remaining, retry_after_ms, reset_ms}.
+/// KEYS[1]: the bucket; KEYS[2] (on protected routes): the session's deny-list key, read
+/// in the same round trip. ARGV[1]: emission interval (ms), ARGV[2]: burst (= limit).
+/// Returns {allowed (1, 0, or -1 for a revoked session), remaining, retry_after_ms, reset_ms}.
 const GCRA: &str = r"
+if #KEYS > 1 and redis.call('EXISTS', KEYS[2]) == 1 then
+  return {-1, 0, 0, 0}
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(ARGV[1])
@@ -125,36 +130,70 @@ redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
 return {1, math.floor((now - allow_at) / interval), 0, new_tat - now}
 ";
 
-/// How long a check may take; past it the request goes through (see [`RateLimiter::check`]).
+/// How long a check may take before Redis counts as unavailable.
 const CHECK_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// The outcome of one admission check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Decided(Decision),
+    /// The deny-list names the session (signed out, revoked).
+    Revoked,
+    /// Redis did not answer in time.
+    Unavailable,
+}
+
+/// Each worker's own Redis connection, opened on first use inside the worker's runtime. A
+/// connection driven by another runtime's threads costs cross-thread wake-ups on every
+/// command; on two cores that was most of the latency the gateway added (0.8 ms at p50).
+#[derive(Default)]
+pub struct WorkerConn(OnceCell<ConnectionManager>);
+
+/// Shared by every worker: what to run, against which Redis, under which key prefix.
 #[derive(Clone)]
 pub struct RateLimiter {
-    redis: ConnectionManager,
+    client: redis::Client,
     script: Arc<redis::Script>,
     prefix: String,
 }
 
 impl RateLimiter {
-    pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
-        Self {
-            redis,
+    pub fn new(redis_url: &str, prefix: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: redis::Client::open(redis_url)?,
             script: Arc::new(redis::Script::new(GCRA)),
             prefix: prefix.to_owned(),
-        }
+        })
     }
 
-    /// Counts one request against `bucket`. `None` when Redis cannot answer in time: the
-    /// request is let through (and counted in `gateway_rate_limit_unavailable_total`), since
-    /// refusing all traffic because the limiter is down would be the bigger outage.
-    pub async fn check(&self, bucket: &str, rate: Rate) -> Option<Decision> {
-        let mut conn = self.redis.clone();
-        let key = format!("{}{bucket}", self.prefix);
-        let mut invocation = self.script.key(&key);
-        invocation.arg(rate.interval_ms()).arg(rate.limit);
-        let call = invocation.invoke_async::<(u8, u64, u64, u64)>(&mut conn);
-        match tokio::time::timeout(CHECK_TIMEOUT, call).await {
-            Ok(Ok((allowed, remaining, retry_ms, reset_ms))) => Some(Decision {
+    /// Counts one request against `bucket` and, when `revoked_key` is given, looks the
+    /// session up in the deny-list in the same script.
+    pub async fn check(
+        &self,
+        conn: &WorkerConn,
+        bucket: &str,
+        rate: Rate,
+        revoked_key: Option<&str>,
+    ) -> Admission {
+        let attempt = async {
+            let manager = conn
+                .0
+                .get_or_try_init(|| ConnectionManager::new(self.client.clone()))
+                .await?;
+            let mut manager = manager.clone();
+            let key = format!("{}{bucket}", self.prefix);
+            let mut invocation = self.script.key(&key);
+            if let Some(revoked) = revoked_key {
+                invocation.key(revoked);
+            }
+            invocation.arg(rate.interval_ms()).arg(rate.limit);
+            invocation
+                .invoke_async::<(i64, u64, u64, u64)>(&mut manager)
+                .await
+        };
+        match tokio::time::timeout(CHECK_TIMEOUT, attempt).await {
+            Ok(Ok((-1, ..))) => Admission::Revoked,
+            Ok(Ok((allowed, remaining, retry_ms, reset_ms))) => Admission::Decided(Decision {
                 allowed: allowed == 1,
                 limit: rate.limit,
                 remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
@@ -163,14 +202,14 @@ impl RateLimiter {
                 period: rate.period,
             }),
             Ok(Err(e)) => {
-                metrics::counter!("gateway_rate_limit_unavailable_total").increment(1);
-                tracing::warn!(error = %e, "rate limiter unavailable; letting the request through");
-                None
+                metrics::counter!("gateway_redis_unavailable_total").increment(1);
+                tracing::warn!(error = %e, "Redis unavailable for the admission check");
+                Admission::Unavailable
             }
             Err(_) => {
-                metrics::counter!("gateway_rate_limit_unavailable_total").increment(1);
-                tracing::warn!("rate limiter timed out; letting the request through");
-                None
+                metrics::counter!("gateway_redis_unavailable_total").increment(1);
+                tracing::warn!("Redis timed out during the admission check");
+                Admission::Unavailable
             }
         }
     }
