@@ -29,6 +29,11 @@ pub const VARS: &[VarDoc] = &[
         doc: "Largest accepted JSON body in bytes; larger gets 413.",
     },
     VarDoc {
+        name: "HTTP_WORKERS",
+        default: Some("(CPU count)"),
+        doc: "Request-handling threads (actix workers).",
+    },
+    VarDoc {
         name: "SHUTDOWN_TIMEOUT",
         default: Some("20s"),
         doc: "How long in-flight requests and consumers get to finish after SIGTERM.",
@@ -40,6 +45,8 @@ pub struct HttpConfig {
     pub host: String,
     pub port: u16,
     pub body_limit: usize,
+    /// `None`: one per CPU.
+    pub workers: Option<usize>,
     pub shutdown_timeout: Duration,
     pub trusted_proxies: super::client_ip::TrustedProxies,
 }
@@ -50,6 +57,7 @@ impl HttpConfig {
             host: v.or("HTTP_HOST", "127.0.0.1".to_owned()),
             port: v.or("HTTP_PORT", default_port),
             body_limit: v.or("HTTP_BODY_LIMIT", 256 * 1024),
+            workers: v.optional("HTTP_WORKERS"),
             shutdown_timeout: v.or("SHUTDOWN_TIMEOUT", Dur(Duration::from_secs(20))).0,
             trusted_proxies: super::client_ip::TrustedProxies::from_vars(v),
         }
@@ -61,6 +69,7 @@ impl HttpConfig {
             host: "127.0.0.1".into(),
             port: 0,
             body_limit: 256 * 1024,
+            workers: Some(2),
             shutdown_timeout: Duration::from_secs(5),
             trusted_proxies: Default::default(),
         }
@@ -101,6 +110,9 @@ where
     let body_limit = config.body_limit;
     let readiness = web::Data::new(readiness);
     let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
+    let workers = config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(json_config(body_limit))
@@ -118,6 +130,7 @@ where
     // Signals are handled once for the whole process (HTTP, relay, consumers) by
     // `crate::shutdown`, so actix must not install its own.
     .disable_signals()
+    .workers(workers.max(1))
     .shutdown_timeout(config.shutdown_timeout.as_secs())
     .listen(listener)?
     .run();

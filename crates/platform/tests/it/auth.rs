@@ -233,6 +233,33 @@ async fn a_rotated_key_is_picked_up_and_the_old_one_keeps_working() {
 }
 
 #[tokio::test]
+async fn a_remembered_verification_ends_with_its_key_or_its_expiry() {
+    let key = Key::new("2026-03");
+    let f = fixture(&[&key]).await;
+    let good = claims();
+    let token = key.sign(&good);
+    // Verified twice: the second time from the verified-token cache.
+    assert_eq!(f.verifier.verify(&token).await.unwrap(), good);
+    assert_eq!(f.verifier.verify(&token).await.unwrap(), good);
+
+    // The auth service withdraws the key: the cached verification must not outlive it.
+    *f.jwks.lock().unwrap() = json!({ "keys": [] });
+    f.verifier.refresh_keys().await.unwrap();
+    assert!(invalid(f.verifier.verify(&token).await));
+
+    // A token that expires while cached is refused from then on.
+    let other = Key::new("2026-04");
+    *f.jwks.lock().unwrap() = json!({ "keys": [other.jwk()] });
+    f.verifier.refresh_keys().await.unwrap();
+    let mut short = claims();
+    short.exp = chrono::Utc::now().timestamp() + 2;
+    let short_token = other.sign(&short);
+    assert_eq!(f.verifier.verify(&short_token).await.unwrap(), short);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(invalid(f.verifier.verify(&short_token).await));
+}
+
+#[tokio::test]
 async fn a_revoked_session_is_refused() {
     let key = Key::new("k1");
     let f = fixture(&[&key]).await;
