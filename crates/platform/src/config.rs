@@ -17,6 +17,15 @@ pub struct VarDoc {
     pub doc: &'static str,
 }
 
+/// The variables of `vars` a document (the README) does not name in backticks: each
+/// crate's test asserts this is empty, so no setting goes undocumented.
+pub fn undocumented<'a>(document: &str, vars: &'a [VarDoc]) -> Vec<&'a str> {
+    vars.iter()
+        .map(|v| v.name)
+        .filter(|name| !document.contains(&format!("`{name}`")))
+        .collect()
+}
+
 /// The start-up error naming every variable that is missing or malformed.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  - {}", .problems.join("\n  - "))]
@@ -224,6 +233,20 @@ impl FromStr for Flag {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn undocumented_names_the_variables_a_document_lacks() {
+        let doc = |name| super::VarDoc {
+            name,
+            default: None,
+            doc: "",
+        };
+        let vars = [doc("A_VAR"), doc("B_VAR")];
+        assert_eq!(
+            super::undocumented("set `A_VAR` and B_VAR", &vars),
+            ["B_VAR"]
+        );
+    }
+
     use super::*;
     use std::collections::HashMap;
 
