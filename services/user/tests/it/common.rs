@@ -1,11 +1,8 @@
 //! A running user service per test: its own database, the shared Redis and broker, an
 //! HTTP server on a free port, and access tokens signed by a test key it trusts.
 
-use base64::Engine;
-use ed25519_dalek::SigningKey;
 use futures::future::BoxFuture;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use platform::auth::{AuthConfig, Claims, KeySource, TokenVerifier};
 use platform::config::Secret;
 use platform::db::DbConfig;
@@ -15,10 +12,11 @@ use platform::kafka::KafkaConfig;
 use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner};
 use platform::kafka::outbox::Outbox;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use test_support::TestDb;
+use test_support::tokens::Ed25519Key;
 use tokio_util::sync::CancellationToken;
 use user::state::State;
 use uuid::Uuid;
@@ -69,53 +67,34 @@ pub fn migrations_fingerprint(dir: &str) -> String {
 }
 
 /// The test's token issuer: one Ed25519 key, served to the verifier as a JWKS.
-pub struct TestKeys {
-    signing: SigningKey,
-}
+pub struct TestKeys(Ed25519Key);
 
 impl TestKeys {
     fn new() -> Self {
-        Self {
-            signing: SigningKey::from_bytes(
-                Uuid::new_v4().as_bytes().repeat(2)[..32]
-                    .try_into()
-                    .unwrap(),
-            ),
-        }
+        Self(Ed25519Key::new("test"))
     }
 
     pub fn token(&self, sub: Uuid, perms: &[&str]) -> String {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims {
-            sub,
-            sid: Uuid::now_v7(),
-            roles: vec![],
-            perms: perms.iter().map(|p| (*p).to_owned()).collect(),
-            iss: "neighbourly-auth".into(),
-            aud: "neighbourly".into(),
-            iat: now,
-            exp: now + 900,
-        };
-        let mut der = vec![
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
-        der.extend_from_slice(&self.signing.to_bytes());
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some("test".into());
-        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(&der)).unwrap()
+        self.0
+            .sign(&Claims {
+                sub,
+                sid: Uuid::now_v7(),
+                roles: vec![],
+                perms: perms.iter().map(|p| (*p).to_owned()).collect(),
+                iss: "neighbourly-auth".into(),
+                aud: "neighbourly".into(),
+                iat: now,
+                exp: now + 900,
+            })
+            .unwrap()
     }
 }
 
 impl KeySource for TestKeys {
     fn fetch(&self) -> BoxFuture<'_, anyhow::Result<JwkSet>> {
-        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(self.signing.verifying_key().to_bytes());
-        Box::pin(async move {
-            Ok(serde_json::from_value(json!({ "keys": [
-                { "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "test", "x": x }
-            ] }))?)
-        })
+        let jwks = self.0.jwks();
+        Box::pin(async move { Ok(serde_json::from_value(jwks)?) })
     }
 }
 
