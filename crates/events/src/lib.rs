@@ -34,6 +34,11 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/courier.v1.rs"));
         }
     }
+    pub mod community {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/community.v1.rs"));
+        }
+    }
 }
 
 /// A protobuf message that is published as a domain event.
@@ -78,6 +83,18 @@ pub mod types {
     pub const USER_REINSTATED: &str = "user.reinstated";
     pub const USER_DELETED: &str = "user.deleted";
     pub const COURIER_VERIFIED: &str = "courier.verified";
+    pub const COMMUNITY_CREATED: &str = "community.created";
+    pub const COMMUNITY_UPDATED: &str = "community.updated";
+    pub const COMMUNITY_DELETED: &str = "community.deleted";
+    pub const COMMUNITY_INVITE_CREATED: &str = "community.invite.created";
+    pub const COMMUNITY_INVITE_ACCEPTED: &str = "community.invite.accepted";
+    pub const COMMUNITY_INVITE_EXPIRED: &str = "community.invite.expired";
+    pub const COMMUNITY_INVITE_REVOKED: &str = "community.invite.revoked";
+    pub const COMMUNITY_MEMBER_JOINED: &str = "community.member.joined";
+    pub const COMMUNITY_MEMBER_LEFT: &str = "community.member.left";
+    pub const COMMUNITY_MEMBER_REMOVED: &str = "community.member.removed";
+    pub const COMMUNITY_MEMBER_ROLE_CHANGED: &str = "community.member.role_changed";
+    pub const COMMUNITY_ANNOUNCEMENT_PUBLISHED: &str = "community.announcement.published";
 }
 
 /// Ties each message to its topic and type; one line per event.
@@ -119,6 +136,18 @@ domain_events! {
     proto::user::v1::UserReinstated => USER_REINSTATED on USER_PROFILE,
     proto::user::v1::UserDeleted => USER_DELETED on USER_PROFILE,
     proto::courier::v1::CourierVerified => COURIER_VERIFIED on COURIER_COURIER,
+    proto::community::v1::CommunityCreated => COMMUNITY_CREATED on COMMUNITY_COMMUNITY,
+    proto::community::v1::CommunityUpdated => COMMUNITY_UPDATED on COMMUNITY_COMMUNITY,
+    proto::community::v1::CommunityDeleted => COMMUNITY_DELETED on COMMUNITY_COMMUNITY,
+    proto::community::v1::InviteCreated => COMMUNITY_INVITE_CREATED on COMMUNITY_INVITE,
+    proto::community::v1::InviteAccepted => COMMUNITY_INVITE_ACCEPTED on COMMUNITY_INVITE,
+    proto::community::v1::InviteExpired => COMMUNITY_INVITE_EXPIRED on COMMUNITY_INVITE,
+    proto::community::v1::InviteRevoked => COMMUNITY_INVITE_REVOKED on COMMUNITY_INVITE,
+    proto::community::v1::MemberJoined => COMMUNITY_MEMBER_JOINED on COMMUNITY_MEMBER,
+    proto::community::v1::MemberLeft => COMMUNITY_MEMBER_LEFT on COMMUNITY_MEMBER,
+    proto::community::v1::MemberRemoved => COMMUNITY_MEMBER_REMOVED on COMMUNITY_MEMBER,
+    proto::community::v1::MemberRoleChanged => COMMUNITY_MEMBER_ROLE_CHANGED on COMMUNITY_MEMBER,
+    proto::community::v1::AnnouncementPublished => COMMUNITY_ANNOUNCEMENT_PUBLISHED on COMMUNITY_ANNOUNCEMENT,
 }
 
 /// A protobuf `Timestamp` for a chrono time (events carry times as `google.protobuf.Timestamp`).

@@ -3,7 +3,9 @@
 //! - user suspended / banned / deleted: the account is marked so login is refused, and
 //!   every live session is revoked (and deny-listed, so access tokens die at once);
 //! - user reinstated: login works again;
-//! - courier verified: the courier role is granted.
+//! - courier verified: the courier role is granted;
+//! - community member joined: a member without the `resident` role gets it (a courier or
+//!   a manager who joins a community becomes a resident there too).
 //!
 //! Runs inside the kit's inbox transaction, so each event takes effect exactly once.
 
@@ -14,7 +16,7 @@ use crate::state::State;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use events::DomainEvent;
-use events::proto::{courier::v1 as courier, user::v1 as user};
+use events::proto::{community::v1 as community, courier::v1 as courier, user::v1 as user};
 use platform::http::RequestId;
 use platform::kafka::consumer::{ConsumerConfig, EventHandler, HandlerError, Incoming};
 use uuid::Uuid;
@@ -25,6 +27,7 @@ pub fn config() -> ConsumerConfig {
         &[
             events::topics::USER_PROFILE.name(),
             events::topics::COURIER_COURIER.name(),
+            events::topics::COMMUNITY_MEMBER.name(),
         ],
     )
 }
@@ -87,6 +90,8 @@ impl Handler {
 /// The role that carries `courier.work`; signing up as a courier only grants `courier`
 /// (an applicant).
 pub const VERIFIED_COURIER: &str = "verified_courier";
+/// The platform role every community member holds.
+pub const RESIDENT: &str = "resident";
 
 /// Removes what identifies a deleted person beyond the users row: devices, session
 /// addresses, codes and tokens.
@@ -185,6 +190,24 @@ impl EventHandler for Handler {
                     user_id(&e.user_id)?,
                     VERIFIED_COURIER,
                     by,
+                    &rid,
+                )
+                .await
+                {
+                    Ok(_) | Err(Error::NotFound(_)) => Ok(()),
+                    Err(other) => Err(other.into()),
+                }
+            }
+            t if t == community::MemberJoined::TYPE => {
+                let e: community::MemberJoined = event.decode()?;
+                // Idempotent: a member who already is a resident gets no new grant (and
+                // no roles_changed event).
+                match crate::rbac::grant(
+                    conn,
+                    &self.state,
+                    user_id(&e.user_id)?,
+                    RESIDENT,
+                    None,
                     &rid,
                 )
                 .await

@@ -1,12 +1,12 @@
 //! The user service's decisions reach auth through the broker: a suspension blocks login
 //! and kills live sessions at once; reinstatement lifts it; courier verification grants
-//! the role.
+//! the role; joining a community makes a non-resident a resident.
 
 use crate::common::{self, PASSWORD, tokens};
 use diesel_async::AsyncConnection;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use events::DomainEvent;
-use events::proto::{courier::v1 as courier, user::v1 as user};
+use events::proto::{community::v1 as community, courier::v1 as courier, user::v1 as user};
 use platform::kafka::KafkaConfig;
 use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner};
 use platform::kafka::outbox::OutboxRecord;
@@ -123,4 +123,111 @@ async fn suspension_blocks_login_and_kills_live_sessions() {
             .is_some_and(|roles| roles.iter().any(|r| r == "verified_courier"))
     })
     .await;
+}
+
+#[tokio::test]
+async fn joining_a_community_grants_the_resident_role_once() {
+    let svc = common::start().await;
+    let kafka = KafkaConfig::new(test_support::kafka_bootstrap(), "auth-it");
+    let members_topic = test_support::unique("test.community.member");
+    platform::kafka::admin::ensure_topics(
+        &kafka,
+        &[
+            members_topic.clone(),
+            events::topics::dlq_of(&members_topic),
+        ],
+        3,
+    )
+    .await
+    .unwrap();
+    let relay = OutboxRelay::new(svc.state.pool.clone(), &kafka, RelayConfig::default()).unwrap();
+    tokio::spawn(relay.run(svc.shutdown.clone()));
+    let config = ConsumerConfig::new(test_support::unique("auth-it"), &[&members_topic]);
+    let runner = ConsumerRunner::new(
+        svc.state.pool.clone(),
+        &kafka,
+        config,
+        auth::consumer::Handler {
+            state: svc.state.clone(),
+        },
+    )
+    .unwrap();
+    tokio::spawn(runner.run(svc.shutdown.clone()));
+
+    // A courier applicant has no resident role until a community takes them in.
+    let email = common::email("joiner");
+    let r = svc
+        .post(
+            "/register",
+            json!({ "email": email, "password": PASSWORD, "role": "courier" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let roles = |r: &common::Resp| -> Vec<String> {
+        r.data()["user"]["roles"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = svc.login(&email, PASSWORD, "d").await;
+    assert!(
+        !roles(&before).contains(&"resident".to_owned()),
+        "{:?}",
+        before.body
+    );
+    let user_id = before.data()["user"]["id"].as_str().unwrap().to_owned();
+
+    let joined = community::MemberJoined {
+        community_id: uuid::Uuid::now_v7().to_string(),
+        user_id: user_id.clone(),
+        role: community::CommunityRole::Resident as i32,
+        invite_id: String::new(),
+        manager_id: String::new(),
+    };
+    publish(&svc, &members_topic, &joined.community_id, &joined).await;
+    test_support::eventually("the resident role", || async {
+        roles(&svc.login(&email, PASSWORD, "d").await).contains(&"resident".to_owned())
+    })
+    .await;
+
+    // A second community changes nothing: one roles_changed event in all.
+    let second = community::MemberJoined {
+        community_id: uuid::Uuid::now_v7().to_string(),
+        ..joined
+    };
+    publish(&svc, &members_topic, &second.community_id, &second).await;
+    let probe = community::MemberJoined {
+        community_id: uuid::Uuid::now_v7().to_string(),
+        user_id: uuid::Uuid::now_v7().to_string(),
+        ..Default::default()
+    };
+    // An unknown user is ignored (not dead-lettered). The inbox shows when all three records
+    // were handled.
+    publish(&svc, &members_topic, &probe.community_id, &probe).await;
+    test_support::eventually("all three joins handled", || async {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = platform::db::conn(&svc.state.pool).await.unwrap();
+        let c: Count = diesel_async::RunQueryDsl::get_result(
+            diesel::sql_query("SELECT count(*) AS n FROM processed_events WHERE topic = $1")
+                .bind::<diesel::sql_types::Text, _>(&members_topic),
+            &mut conn,
+        )
+        .await
+        .unwrap();
+        c.n == 3
+    })
+    .await;
+    let changes = svc
+        .events::<events::proto::auth::v1::RolesChanged>(events::types::AUTH_USER_ROLES_CHANGED)
+        .await;
+    let mine: Vec<_> = changes.iter().filter(|e| e.user_id == user_id).collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
 }
