@@ -105,6 +105,10 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The token's own id: every token differs (even two signed in the same second), and
+    /// logs can name a token without holding it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<Uuid>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -66,6 +66,7 @@ pub fn sign_with(
         aud: policy.audience.clone(),
         iat: now,
         exp: now + ttl,
+        jti: Some(Uuid::now_v7()),
     };
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(signer.kid.clone());

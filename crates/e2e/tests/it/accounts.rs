@@ -43,6 +43,7 @@ async fn register_profile_login_refresh_me_logout() -> anyhow::Result<()> {
     let tokens = refreshed.expect(StatusCode::OK)?.clone();
     app.keep_tokens(&tokens)?;
     assert_ne!(app.refresh_token.as_deref(), Some(old_refresh.as_str()));
+    assert_ne!(app.access_token.as_deref(), Some(old_access.as_str()));
 
     let me = app.get("/api/users/me").await?;
     assert_eq!(me.expect(StatusCode::OK)?["userId"], user_id.as_str());

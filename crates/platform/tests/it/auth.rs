@@ -71,6 +71,7 @@ fn claims() -> Claims {
         aud: AUDIENCE.into(),
         iat: now,
         exp: now + 900,
+        jti: Some(Uuid::new_v4()),
     }
 }
 

@@ -207,6 +207,7 @@ pub fn claims(roles: &[&str]) -> Claims {
         aud: "neighbourly".into(),
         iat: now,
         exp: now + 900,
+        jti: Some(Uuid::new_v4()),
     }
 }
 

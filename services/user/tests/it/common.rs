@@ -86,6 +86,7 @@ impl TestKeys {
                 aud: "neighbourly".into(),
                 iat: now,
                 exp: now + 900,
+                jti: Some(Uuid::new_v4()),
             })
             .unwrap()
     }
