@@ -146,6 +146,24 @@ impl Gateway {
         public: bool,
     ) -> Result<(Option<Claims>, Option<Decision>), Error> {
         if public {
+            // A signed-in caller of a public route counts (and is forwarded) as themselves,
+            // so users behind one NAT do not share the anonymous budget. A bad or revoked
+            // token is ignored here: the route needs none, and the service decides.
+            if let Some(token) = bearer(req)
+                && let Ok(claims) = self.verifier.decode(token).await
+            {
+                let (rate, name) = self.rate(class, true);
+                let bucket = format!("{name}:user:{}", claims.sub);
+                let revoked_key = platform::auth::revoked_session_key(&claims.sid);
+                match self
+                    .limit(conn, name, &bucket, rate, Some(&revoked_key))
+                    .await
+                {
+                    Ok(decision) => return Ok((Some(claims), decision)),
+                    Err(Error::Auth(_)) => {}
+                    Err(other) => return Err(other),
+                }
+            }
             let (rate, name) = self.rate(class, false);
             let decision = self
                 .limit(conn, name, &ip_bucket(name, ip), rate, None)
@@ -335,20 +353,26 @@ fn with_forwarding(
     request_id: &RequestId,
     claims: Option<&Claims>,
 ) -> awc::ClientRequest {
-    let peer = req.peer_addr().map(|a| a.ip());
+    let peer = req.peer_addr().map(|a| a.ip().to_canonical());
     let behind_trusted_proxy = peer.is_some_and(|p| p != ip.0);
+    // What the nearest (trusted) proxy wrote: the last entry of the last line, since a
+    // proxy appends to what the client sent. Never taken from an untrusted client.
     let original = |name: &str| {
-        behind_trusted_proxy
-            .then(|| req.headers().get(name).cloned())
-            .flatten()
+        if !behind_trusted_proxy {
+            return None;
+        }
+        let last_line = req.headers().get_all(name).last()?.to_str().ok()?;
+        let last = last_line.rsplit(',').next()?.trim();
+        HeaderValue::from_str(last).ok()
     };
-    let proto = original("x-forwarded-proto").unwrap_or_else(|| {
-        HeaderValue::from_static(if req.connection_info().scheme() == "https" {
-            "https"
-        } else {
-            "http"
-        })
-    });
+    // Not `connection_info()`: actix fills that from the client's own Forwarded headers.
+    let own_scheme = if req.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    let proto =
+        original("x-forwarded-proto").unwrap_or_else(|| HeaderValue::from_static(own_scheme));
     outgoing = outgoing
         .insert_header(("x-forwarded-for", ip.0.to_string()))
         .insert_header(("x-forwarded-proto", proto))

@@ -230,9 +230,11 @@ impl RouteTable {
         })
     }
 
-    /// Whether `method path` may be called without a token.
+    /// Whether `method path` may be called without a token. Admin routes never are: a
+    /// broad rule (`GET /api/tools/*`) must not open `/api/tools/admin` by accident.
     pub fn is_public(&self, method: &Method, path: &str) -> bool {
-        self.public.iter().any(|r| r.matches(method, path))
+        !path.split('/').any(|seg| seg == "admin")
+            && self.public.iter().any(|r| r.matches(method, path))
     }
 }
 
@@ -307,6 +309,9 @@ mod tests {
         assert!(!t.is_public(&Method::POST, "/api/auth/login/extra"));
         assert!(t.is_public(&Method::GET, "/api/tools"));
         assert!(t.is_public(&Method::GET, "/api/tools/5/reviews"));
+        assert!(!t.is_public(&Method::GET, "/api/tools/admin"));
+        assert!(!t.is_public(&Method::GET, "/api/categories/admin/tree"));
+        assert!(!t.is_public(&Method::GET, "/api/tools/5/reservations"));
         assert!(t.is_public(&Method::HEAD, "/api/tools/5"));
         assert!(!t.is_public(&Method::POST, "/api/tools/5/reviews"));
         assert!(t.is_public(&Method::GET, "/api/users/openapi.json"));

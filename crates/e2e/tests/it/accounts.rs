@@ -66,6 +66,9 @@ async fn register_profile_login_refresh_me_logout() -> anyhow::Result<()> {
             .await?;
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
         assert_eq!(refused.body["message"], "session has been revoked");
+        // Answers that came from a service carry the gateway's rate-limit headers (like
+        // `me` above); this one has none: the gateway refused it without forwarding.
+        assert!(!refused.headers.contains_key("ratelimit-limit"));
     }
     // And the refresh token of the ended session no longer works either.
     let again = app
@@ -92,6 +95,10 @@ async fn an_unverified_users_profile_is_not_public() -> anyhow::Result<()> {
         .expect(StatusCode::ACCEPTED)?;
     }
     let a_id = alice.login(&a_mail, PASSWORD).await?["user"]["id"].clone();
+    assert!(
+        a_id.as_str().is_some_and(|id| !id.is_empty()),
+        "login names the user"
+    );
     bob.login(&b_mail, PASSWORD).await?;
     eventually("alice's profile", Duration::from_secs(60), || async {
         Ok((alice.get("/api/users/me").await?.status == StatusCode::OK).then_some(()))

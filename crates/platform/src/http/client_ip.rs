@@ -59,12 +59,16 @@ impl TrustedProxies {
 
     /// The client address given the TCP peer and the `X-Forwarded-For` header.
     pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        // `::ffff:a.b.c.d` (a dual-stack listener, or a proxy writing mapped addresses) is
+        // the IPv4 client it maps; left mapped, it would miss IPv4 trust ranges and put
+        // every IPv4 client in one IPv6 /64 budget.
+        let peer = peer.to_canonical();
         if !self.trusts(&peer) {
             return peer;
         }
         let mut client = peer;
         for hop in forwarded_for.unwrap_or("").rsplit(',').map(str::trim) {
-            let Ok(ip) = hop.parse::<IpAddr>() else {
+            let Ok(ip) = hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
                 // A malformed entry was written by someone untrusted: stop believing here.
                 break;
             };
@@ -103,7 +107,7 @@ impl FromRequest for ClientIp {
             Some(trusted) => trusted.client_ip(peer, forwarded),
             None => peer,
         };
-        ready(Ok(ClientIp(ip)))
+        ready(Ok(ClientIp(ip.to_canonical())))
     }
 }
 
@@ -111,7 +115,7 @@ impl ClientIp {
     /// The client as a rate-limit subject: the address itself for IPv4, the /64 for IPv6,
     /// since one subscriber usually holds a whole /64 and could otherwise rotate through it.
     pub fn subscriber(&self) -> String {
-        match self.0 {
+        match self.0.to_canonical() {
             IpAddr::V4(v4) => v4.to_string(),
             IpAddr::V6(v6) => {
                 let s = v6.segments();
@@ -188,5 +192,18 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a, "2001:db8:1:2::/64");
         assert_eq!(super::ClientIp(ip("192.0.2.7")).subscriber(), "192.0.2.7");
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_count_as_ipv4() {
+        let trusted: super::TrustedProxies = "10.0.0.0/8".parse().unwrap();
+        assert_eq!(
+            trusted.client_ip(ip("::ffff:10.1.2.3"), Some("::ffff:203.0.113.9")),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            super::ClientIp(ip("::ffff:192.0.2.7")).subscriber(),
+            "192.0.2.7"
+        );
     }
 }

@@ -56,13 +56,15 @@ async fn a_declared_oversize_body_is_refused_before_forwarding() {
     let gw = common::start(&[]).await;
     let resp = gw
         .http
-        .post(gw.url("/api/echo/public/upload"))
+        .post(gw.url("/api/echo/public/counted"))
         .body(vec![0u8; 300 * 1024])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(json(resp).await["success"], false);
+    let hits = json(gw.get("/api/echo/public/hits", None).await).await;
+    assert_eq!(hits["hits"], 0, "the upstream never saw the request");
 }
 
 #[tokio::test]

@@ -29,8 +29,18 @@ impl KeySource for Keys {
 /// Answers every path: `/slow...` after two seconds, `/big` with 5 MiB streamed,
 /// `/sized` with 1 MiB of known length, `openapi.json` with a small document, and
 /// anything else by describing the request it received.
+/// Requests that reached the upstream on a path containing `/counted` (this process).
+static COUNTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 async fn upstream(req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let path = req.path().to_owned();
+    if path.contains("/counted") {
+        COUNTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    if path.ends_with("/hits") {
+        return HttpResponse::Ok()
+            .json(json!({ "hits": COUNTED.load(std::sync::atomic::Ordering::SeqCst) }));
+    }
     if path.ends_with("/openapi.json") {
         return HttpResponse::Ok().json(json!({
             "openapi": "3.1.0",

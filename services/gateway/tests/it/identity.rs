@@ -72,6 +72,25 @@ async fn public_routes_carry_no_identity_even_if_the_client_claims_one() {
 }
 
 #[tokio::test]
+async fn an_untrusted_client_cannot_claim_https_or_another_host() {
+    let gw = common::start(&[]).await;
+    let seen = json(
+        gw.http
+            .get(gw.url("/api/echo/public/x"))
+            .header("x-forwarded-proto", "https")
+            .header("forwarded", "proto=https;for=6.6.6.6")
+            .header("x-forwarded-host", "evil.example.net")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(seen["headers"]["x-forwarded-proto"], "http");
+    assert_ne!(seen["headers"]["x-forwarded-host"], "evil.example.net");
+    assert!(seen["headers"].get("forwarded").is_none());
+}
+
+#[tokio::test]
 async fn a_trusted_proxy_may_name_the_client() {
     let gw = common::start(&[("TRUSTED_PROXIES", "127.0.0.1/32")]).await;
     let seen = json(

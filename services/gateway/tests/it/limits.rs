@@ -61,6 +61,13 @@ async fn signed_in_users_have_their_own_budgets() {
         gw.get("/api/echo/public/x", None).await.status(),
         StatusCode::OK
     );
+    // On a public route a signed-in caller still counts as themselves: Bob's next two
+    // requests pass on his own budget (3) although the anonymous one (2) has one left.
+    for _ in 0..2 {
+        let resp = gw.get("/api/echo/public/x", Some(&bob)).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["ratelimit-limit"], "3");
+    }
 }
 
 #[tokio::test]
