@@ -132,7 +132,7 @@ ensure_tansu() {
   mkdir -p "$STATE/logs"
   # Its default features include no storage engine; sqlite (libsql) is the one we use.
   if ! cargo install --locked "tansu@$TANSU_VERSION" --features dynostore,postgres,libsql \
-      --root "$TANSU_CACHE" >"$STATE/logs/tansu-build.log" 2>&1 & then :; fi
+      --root "$TANSU_CACHE" >"$STATE/logs/tansu-build.log" 2>&1 9>&- & then :; fi
   local build=$!
   while alive "$build"; do
     printf '\r  %s' "$(grep -cE '^\s+Compiling' "$STATE/logs/tansu-build.log") crates compiled"
@@ -265,11 +265,11 @@ ops() {
   if [[ -z "$OPS_BUILT" ]]; then
     local bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/ops"
     if [[ -x "$bin" ]]; then
-      (cd "$ROOT" && cargo build -q -p ops) || die "building the ops tool failed"
+      (cd "$ROOT" && cargo build -q -p ops 9>&-) || die "building the ops tool failed"
     else
       # First build: cargo's "Compiling" lines are the progress report.
       step "building the ops tool (the first build compiles the dependencies: a few minutes)"
-      (cd "$ROOT" && cargo build -p ops) || die "building the ops tool failed"
+      (cd "$ROOT" && cargo build -p ops 9>&-) || die "building the ops tool failed"
     fi
     OPS_BUILT=1
   fi
@@ -348,17 +348,21 @@ services_up() {
   ensure_secrets
   step "building services: ${present[*]}"
   local pkgs=(); for name in "${present[@]}"; do pkgs+=(-p "$name"); done
-  (cd "$ROOT" && cargo build -q "${pkgs[@]}") || die "service build failed"
+  # 9>&-: nothing cargo leaves running (a compiler cache server) may inherit the stack lock.
+  (cd "$ROOT" && cargo build -q "${pkgs[@]}" 9>&-) || die "service build failed"
   for entry in "${SERVICES[@]}"; do
     name="${entry%%:*}"; port="${entry##*:}"
     service_exists "$name" || continue
     local bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/$name"
+    # The settings a service starts with; the gateway's change when a service appears
+    # (its upstream is no longer `off`).
+    local settings; settings="$(service_env "$name" "$port" | sha256sum | cut -d' ' -f1)"
     if [[ -n "$(pid_of "$name")" ]]; then
-      # A build newer than the running process replaces it, so the stack (and the
-      # end-to-end suite on it) always runs the code in the tree.
-      if [[ "$bin" -nt "$STATE/run/$name.pid" ]]; then
+      # A build newer than the running process, or other settings, replace it, so the
+      # stack (and the end-to-end suite on it) always runs the code and settings in the tree.
+      if [[ "$bin" -nt "$STATE/run/$name.pid" || "$settings" != "$(cat "$STATE/run/$name.settings" 2>/dev/null)" ]]; then
         stop_pid "$name" >/dev/null
-        say "  ${DIM}$name: new build, restarting${RESET}"
+        say "  ${DIM}$name: new build or settings, restarting${RESET}"
       else
         ok "$name already running on :$port"; continue
       fi
@@ -369,6 +373,7 @@ services_up() {
     fi
     (with_service_env "$name" "$port"; exec setsid nohup "$bin" serve) >>"$STATE/logs/$name.log" 2>&1 </dev/null 9>&- &
     echo $! >"$STATE/run/$name.pid"
+    echo "$settings" >"$STATE/run/$name.settings"
   done
   for entry in "${SERVICES[@]}"; do
     name="${entry%%:*}"; port="${entry##*:}"

@@ -141,7 +141,9 @@ impl From<AuthError> for ApiError {
 }
 
 struct KeyCache {
-    keys: HashMap<String, DecodingKey>,
+    /// kid -> (key, the JWK as published): the JWK text lets a remembered verification
+    /// notice that a kid now names different key material.
+    keys: HashMap<String, (DecodingKey, Arc<str>)>,
     /// Last fetch attempt, successful or not: the refresh rate limit counts both.
     attempted_at: Option<Instant>,
     ever_fetched: bool,
@@ -163,7 +165,8 @@ async fn fetch_into(source: &dyn KeySource, cache: &RwLock<KeyCache>) -> Result<
         };
         match DecodingKey::from_jwk(jwk) {
             Ok(k) => {
-                keys.insert(kid, k);
+                let published: Arc<str> = serde_json::to_string(jwk).unwrap_or_default().into();
+                keys.insert(kid, (k, published));
             }
             Err(e) => tracing::warn!(kid, error = %e, "unusable key in JWKS"),
         }
@@ -223,6 +226,8 @@ pub struct TokenVerifier {
 struct Verified {
     claims: Claims,
     kid: String,
+    /// The JWK the signature was checked against.
+    key: Arc<str>,
 }
 
 /// Entries kept at most; the map is emptied when full (simple, and refilled in one pass of
@@ -279,7 +284,7 @@ impl TokenVerifier {
         fetch_into(self.source.as_ref(), &self.cache).await
     }
 
-    async fn cached(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
+    async fn cached(&self, kid: &str) -> Result<Option<(DecodingKey, Arc<str>)>, AuthError> {
         let cache = self.cache.read().await;
         if let Some(k) = cache.keys.get(kid) {
             return Ok(Some(k.clone()));
@@ -294,7 +299,7 @@ impl TokenVerifier {
         }
     }
 
-    async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
+    async fn key(&self, kid: &str) -> Result<(DecodingKey, Arc<str>), AuthError> {
         if let Some(k) = self.cached(kid).await? {
             return Ok(k);
         }
@@ -328,7 +333,7 @@ impl TokenVerifier {
         if let Some(claims) = self.already_verified(&digest).await? {
             return Ok(claims);
         }
-        let (claims, kid) = self.decode_uncached(token).await?;
+        let (claims, kid, key) = self.decode_uncached(token).await?;
         if let Ok(mut verified) = self.verified.lock() {
             if verified.len() >= VERIFIED_CACHE_MAX {
                 verified.clear();
@@ -338,6 +343,7 @@ impl TokenVerifier {
                 Verified {
                     claims: claims.clone(),
                     kid,
+                    key,
                 },
             );
         }
@@ -350,15 +356,21 @@ impl TokenVerifier {
         let hit = match self.verified.lock() {
             Ok(verified) => verified
                 .get(digest)
-                .map(|v| (v.claims.clone(), v.kid.clone())),
+                .map(|v| (v.claims.clone(), v.kid.clone(), v.key.clone())),
             Err(_) => None,
         };
-        let Some((claims, kid)) = hit else {
+        let Some((claims, kid, key)) = hit else {
             return Ok(None);
         };
         let leeway = i64::try_from(self.config.leeway.as_secs()).unwrap_or(0);
         let expired = claims.exp + leeway <= chrono::Utc::now().timestamp();
-        let key_live = self.cache.read().await.keys.contains_key(&kid);
+        let key_live = self
+            .cache
+            .read()
+            .await
+            .keys
+            .get(&kid)
+            .is_some_and(|(_, published)| *published == key);
         if expired || !key_live {
             if let Ok(mut verified) = self.verified.lock() {
                 verified.remove(digest);
@@ -370,7 +382,7 @@ impl TokenVerifier {
         Ok(Some(claims))
     }
 
-    async fn decode_uncached(&self, token: &str) -> Result<(Claims, String), AuthError> {
+    async fn decode_uncached(&self, token: &str) -> Result<(Claims, String, Arc<str>), AuthError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
         // The header is attacker-controlled: it chooses nothing but which of our keys to try.
@@ -383,14 +395,14 @@ impl TokenVerifier {
         let kid = header
             .kid
             .ok_or_else(|| AuthError::Invalid("no kid".into()))?;
-        let key = self.key(&kid).await?;
+        let (key, published) = self.key(&kid).await?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[&self.config.audience]);
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = self.config.leeway.as_secs();
         jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map(|data| (data.claims, kid))
+            .map(|data| (data.claims, kid, published))
             .map_err(|e| AuthError::Invalid(e.to_string()))
     }
 

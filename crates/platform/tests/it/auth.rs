@@ -248,6 +248,18 @@ async fn a_remembered_verification_ends_with_its_key_or_its_expiry() {
     f.verifier.refresh_keys().await.unwrap();
     assert!(invalid(f.verifier.verify(&token).await));
 
+    // The same kid naming other key material (a botched re-key) does not keep old
+    // verifications alive either.
+    let first = Key::new("same-kid");
+    *f.jwks.lock().unwrap() = json!({ "keys": [first.jwk()] });
+    f.verifier.refresh_keys().await.unwrap();
+    let by_first = first.sign(&claims());
+    f.verifier.verify(&by_first).await.unwrap();
+    let second = Key::new("same-kid");
+    *f.jwks.lock().unwrap() = json!({ "keys": [second.jwk()] });
+    f.verifier.refresh_keys().await.unwrap();
+    assert!(invalid(f.verifier.verify(&by_first).await));
+
     // A token that expires while cached is refused from then on.
     let other = Key::new("2026-04");
     *f.jwks.lock().unwrap() = json!({ "keys": [other.jwk()] });
