@@ -148,27 +148,39 @@ pub fn merge(docs: Vec<(String, Value)>, missing: &[String]) -> Value {
         "components": {},
         "tags": [],
     });
-    for (service, mut doc) in docs {
-        // Components that clash with an earlier service's get this service's suffix.
-        let mut renames = Vec::new();
-        for kind in COMPONENT_KINDS {
-            let Some(theirs) = doc
-                .pointer(&format!("/components/{kind}"))
-                .and_then(Value::as_object)
-            else {
-                continue;
-            };
-            for (name, def) in theirs {
-                let ours = merged.pointer(&format!("/components/{kind}/{name}"));
-                if ours.is_some_and(|o| o != def) {
-                    renames.push((
-                        format!("#/components/{kind}/{name}"),
-                        format!("#/components/{kind}/{name}_{service}"),
-                    ));
+    for (service, original) in docs {
+        // Components that clash with an earlier service's get this service's suffix. A
+        // rename can make another component clash (an identical wrapper now pointing at
+        // the renamed schema), so renaming repeats until nothing new clashes.
+        let mut renames: Vec<(String, String)> = Vec::new();
+        let mut doc = original.clone();
+        loop {
+            let mut found = Vec::new();
+            for kind in COMPONENT_KINDS {
+                let Some(theirs) = doc
+                    .pointer(&format!("/components/{kind}"))
+                    .and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                for (name, def) in theirs {
+                    let from = format!("#/components/{kind}/{name}");
+                    if renames.iter().any(|(f, _)| *f == from) {
+                        continue;
+                    }
+                    let ours = merged.pointer(&format!("/components/{kind}/{name}"));
+                    if ours.is_some_and(|o| o != def) {
+                        found.push((from, format!("#/components/{kind}/{name}_{service}")));
+                    }
                 }
             }
+            if found.is_empty() {
+                break;
+            }
+            renames.extend(found);
+            doc = original.clone();
+            rewrite_refs(&mut doc, &renames);
         }
-        rewrite_refs(&mut doc, &renames);
         for kind in COMPONENT_KINDS {
             let Some(theirs) = doc
                 .pointer(&format!("/components/{kind}"))
@@ -256,6 +268,39 @@ mod tests {
                             "securitySchemes": { "bearerAuth": { "type": "http", "scheme": "bearer" } } },
             "tags": [{ "name": "things" }]
         })
+    }
+
+    #[test]
+    fn a_rename_carries_over_to_components_that_refer_to_it() {
+        let with_wrapper = |thing: Value| {
+            let mut d = doc("/api/x", thing);
+            d["components"]["schemas"]["Wrapper"] = json!({ "type": "object", "properties": { "t": { "$ref": "#/components/schemas/Thing" } } });
+            d["paths"]["/api/x"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
+                json!({ "$ref": "#/components/schemas/Wrapper" });
+            d
+        };
+        let mut b = with_wrapper(json!({ "type": "integer" }));
+        b["paths"] = json!({ "/api/y": b["paths"]["/api/x"].clone() });
+        let m = merge(
+            vec![
+                ("a".into(), with_wrapper(json!({ "type": "string" }))),
+                ("b".into(), b),
+            ],
+            &[],
+        );
+        let y = m
+            .pointer("/paths/~1api~1y/get/responses/200/content/application~1json/schema/$ref")
+            .unwrap();
+        assert_eq!(y, "#/components/schemas/Wrapper_b");
+        assert_eq!(
+            m.pointer("/components/schemas/Wrapper_b/properties/t/$ref")
+                .unwrap(),
+            "#/components/schemas/Thing_b"
+        );
+        assert_eq!(
+            m.pointer("/components/schemas/Thing_b/type"),
+            Some(&json!("integer"))
+        );
     }
 
     #[test]
