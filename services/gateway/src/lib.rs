@@ -91,6 +91,7 @@ pub async fn start(
         limiter: ratelimit::RateLimiter::new(config.redis_url.expose(), &config.limiter_prefix)?,
         limits: config.limits,
         body_limit: config.http.body_limit,
+        body_idle_timeout: config.upstream.response_timeout,
     });
     let upstream = config.upstream;
     let origins = Arc::new(config.cors.clone());

@@ -26,6 +26,8 @@ pub struct Gateway {
     pub limiter: RateLimiter,
     pub limits: RateLimits,
     pub body_limit: usize,
+    /// The longest silence allowed between two chunks of an upstream's answer.
+    pub body_idle_timeout: std::time::Duration,
 }
 
 /// One pooled HTTP client per worker (awc clients are single-threaded, like the worker).
@@ -336,11 +338,27 @@ pub async fn forward(
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
+    // awc's timeout ends when the head arrives; a body that stalls after it would hold
+    // the client's connection and a pooled upstream connection for ever.
+    let idle = gateway.body_idle_timeout;
+    let body = futures::stream::unfold(response, move |mut upstream| async move {
+        match tokio::time::timeout(idle, upstream.next()).await {
+            Ok(Some(chunk)) => Some((chunk.map_err(actix_web::Error::from), upstream)),
+            Ok(None) => None,
+            Err(_) => Some((
+                Err(actix_web::error::ErrorGatewayTimeout(
+                    "upstream body stalled",
+                )),
+                upstream,
+            )),
+        }
+    });
+    let body = Box::pin(body);
     Ok(match (bodiless, length) {
         (true, Some(n)) if req.method() == Method::HEAD => builder.no_chunking(n).finish(),
         (true, _) => builder.finish(),
-        (false, Some(n)) => builder.body(SizedStream::new(n, response)),
-        (false, None) => builder.body(BodyStream::new(response)),
+        (false, Some(n)) => builder.body(SizedStream::new(n, body)),
+        (false, None) => builder.body(BodyStream::new(body)),
     })
 }
 

@@ -68,6 +68,20 @@ async fn a_declared_oversize_body_is_refused_before_forwarding() {
 }
 
 #[tokio::test]
+async fn a_body_that_stalls_is_cut_off() {
+    // The test gateway allows 500 ms of silence; the upstream pauses 2 s mid-body.
+    let gw = common::start(&[]).await;
+    let resp = gw.get("/api/echo/public/stall", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    assert!(
+        resp.bytes().await.is_err(),
+        "a truncated body must not look complete"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_millis(1900));
+}
+
+#[tokio::test]
 async fn large_responses_stream_through_intact() {
     let gw = common::start(&[]).await;
     let big = gw.get("/api/echo/public/big", None).await;

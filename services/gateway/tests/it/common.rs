@@ -58,6 +58,16 @@ async fn upstream(req: HttpRequest, body: web::Bytes) -> HttpResponse {
             (0..80u8).map(|i| Ok::<_, actix_web::Error>(web::Bytes::from(vec![i; 64 * 1024])));
         return HttpResponse::Ok().streaming(futures::stream::iter(chunks));
     }
+    if path.ends_with("/stall") {
+        let first = futures::stream::once(async {
+            Ok::<_, actix_web::Error>(web::Bytes::from_static(b"first"))
+        });
+        let late = futures::stream::once(async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Ok::<_, actix_web::Error>(web::Bytes::from_static(b"late"))
+        });
+        return HttpResponse::Ok().streaming(futures::StreamExt::chain(first, late));
+    }
     if path.ends_with("/sized") {
         return HttpResponse::Ok().body(vec![7u8; 1024 * 1024]);
     }
