@@ -73,12 +73,11 @@ async fn a_body_that_stalls_is_cut_off() {
     let gw = common::start(&[]).await;
     let resp = gw.get("/api/echo/public/stall", None).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let started = std::time::Instant::now();
+    // Without the cut the body would complete ("firstlate") after the pause.
     assert!(
         resp.bytes().await.is_err(),
         "a truncated body must not look complete"
     );
-    assert!(started.elapsed() < std::time::Duration::from_millis(1900));
 }
 
 #[tokio::test]
