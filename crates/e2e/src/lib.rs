@@ -68,7 +68,7 @@ impl Answer {
     }
 
     /// The data, after checking the status; the whole answer in the message otherwise.
-    pub fn expect(&self, status: StatusCode) -> anyhow::Result<&Value> {
+    pub fn expect_status(&self, status: StatusCode) -> anyhow::Result<&Value> {
         if self.status != status {
             bail!("expected {status}, got {}: {}", self.status, self.body);
         }
@@ -149,7 +149,7 @@ impl Client {
                 &serde_json::json!({ "identifier": identifier, "password": password, "deviceId": "e2e-device", "deviceName": "e2e suite" }),
             )
             .await?;
-        let data = answer.expect(StatusCode::OK)?.clone();
+        let data = answer.expect_status(StatusCode::OK)?.clone();
         self.keep_tokens(&data["tokens"])?;
         Ok(data)
     }

@@ -17,7 +17,7 @@ async fn register_profile_login_refresh_me_logout() -> anyhow::Result<()> {
             &json!({ "email": email, "password": PASSWORD }),
         )
         .await?;
-    registered.expect(StatusCode::ACCEPTED)?;
+    registered.expect_status(StatusCode::ACCEPTED)?;
 
     let login = app.login(&email, PASSWORD).await?;
     let user_id = login["user"]["id"].as_str().unwrap_or_default().to_owned();
@@ -40,13 +40,16 @@ async fn register_profile_login_refresh_me_logout() -> anyhow::Result<()> {
     let refreshed = app
         .post("/api/auth/refresh", &json!({ "refreshToken": old_refresh }))
         .await?;
-    let tokens = refreshed.expect(StatusCode::OK)?.clone();
+    let tokens = refreshed.expect_status(StatusCode::OK)?.clone();
     app.keep_tokens(&tokens)?;
     assert_ne!(app.refresh_token.as_deref(), Some(old_refresh.as_str()));
     assert_ne!(app.access_token.as_deref(), Some(old_access.as_str()));
 
     let me = app.get("/api/users/me").await?;
-    assert_eq!(me.expect(StatusCode::OK)?["userId"], user_id.as_str());
+    assert_eq!(
+        me.expect_status(StatusCode::OK)?["userId"],
+        user_id.as_str()
+    );
     assert!(me.headers.contains_key("x-request-id"));
     assert!(me.headers.contains_key("ratelimit-remaining"));
 
@@ -54,7 +57,7 @@ async fn register_profile_login_refresh_me_logout() -> anyhow::Result<()> {
     // by the gateway itself (the deny-list), before any service sees them.
     app.post("/api/auth/logout", &json!({}))
         .await?
-        .expect(StatusCode::OK)?;
+        .expect_status(StatusCode::OK)?;
     for token in [app.access_token.clone(), Some(old_access)] {
         let refused = app
             .call_with_token(
@@ -92,7 +95,7 @@ async fn an_unverified_users_profile_is_not_public() -> anyhow::Result<()> {
             &json!({ "email": mail, "password": PASSWORD }),
         )
         .await?
-        .expect(StatusCode::ACCEPTED)?;
+        .expect_status(StatusCode::ACCEPTED)?;
     }
     let a_id = alice.login(&a_mail, PASSWORD).await?["user"]["id"].clone();
     assert!(
