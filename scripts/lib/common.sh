@@ -313,6 +313,9 @@ ensure_secrets() {
   if [[ ! -f "$STATE/secrets/auth.env" ]]; then
     (umask 077; echo "AUTH_KEY_ENCRYPTION_KEY=$(random_b64 32)" >"$STATE/secrets/auth.env")
   fi
+  if [[ ! -f "$STATE/secrets/community.env" ]]; then
+    (umask 077; echo "COMMUNITY_INVITE_KEY=$(random_b64 32)" >"$STATE/secrets/community.env")
+  fi
   if [[ ! -f "$STATE/secrets/admin-password" ]]; then
     (umask 077; printf 'demo-%s\n' "$(random_b64 18 | tr '+/' '-_')" >"$STATE/secrets/admin-password")
   fi

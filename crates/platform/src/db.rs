@@ -277,7 +277,26 @@ pub async fn revert_all_migrations(
 pub const NO_SERVICE_MIGRATIONS: EmbeddedMigrations = EmbeddedMigrations::new(&[]);
 
 /// Liveness of the database for `/health/ready`: a pooled connection answers `SELECT 1`.
+/// An `ILIKE` pattern matching values that contain `text` literally (its `%`, `_` and `\\`
+/// lose their wildcard meaning).
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
     let mut c = conn(pool).await?;
     c.batch_execute("SELECT 1").await.map_err(DbError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn patterns_match_wildcards_literally() {
+        assert_eq!(super::contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(super::contains_pattern("oak"), "%oak%");
+    }
 }

@@ -273,11 +273,7 @@ pub async fn search(
             q = q.filter(p::roles.contains(vec![r.to_owned()]));
         }
         if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = t
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let like = format!("%{escaped}%");
+            let like = platform::db::contains_pattern(t);
             q = q.filter(
                 p::username
                     .ilike(like.clone())

@@ -22,6 +22,19 @@ pub struct OutboxRecord {
     pub payload: Vec<u8>,
 }
 
+impl OutboxRecord {
+    /// `event` about `aggregate`/`aggregate_id`, keyed by the aggregate.
+    pub fn of<E: DomainEvent>(aggregate: &str, aggregate_id: &str, event: &E) -> Self {
+        Self {
+            topic: E::TOPIC.name().to_owned(),
+            key: aggregate_id.to_owned(),
+            event_type: E::TYPE.to_owned(),
+            subject: Some(format!("{aggregate}/{aggregate_id}")),
+            payload: event.encode_to_vec(),
+        }
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = outbox)]
 struct NewRow<'a> {
@@ -64,13 +77,7 @@ impl Outbox {
         event: &E,
         request_id: Option<&RequestId>,
     ) -> Result<Uuid, DbError> {
-        let record = OutboxRecord {
-            topic: E::TOPIC.name().to_owned(),
-            key: aggregate_id.to_owned(),
-            event_type: E::TYPE.to_owned(),
-            subject: Some(format!("{aggregate}/{aggregate_id}")),
-            payload: event.encode_to_vec(),
-        };
+        let record = OutboxRecord::of(aggregate, aggregate_id, event);
         self.add_record(conn, &record, request_id).await
     }
 
