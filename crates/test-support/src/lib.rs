@@ -43,6 +43,37 @@ fn url_for(db: &str) -> String {
     format!("{base}/{db}")
 }
 
+/// A fingerprint of a service's migrations and the kit's (every file's path and content),
+/// for [`TestDb::from_template`]: the template is rebuilt whenever one of them changes.
+/// `service_dir` is the service's `migrations` folder.
+pub fn migrations_fingerprint(service_dir: &str) -> String {
+    let kit = concat!(env!("CARGO_MANIFEST_DIR"), "/../platform/migrations");
+    let mut files = Vec::new();
+    for dir in [kit, service_dir] {
+        collect_files(std::path::Path::new(dir), &mut files);
+    }
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let body = std::fs::read_to_string(f).unwrap_or_default();
+            format!("{}:{body}", f.display())
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
 fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)

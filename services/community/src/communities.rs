@@ -425,6 +425,15 @@ pub async fn update(
         .as_deref()
         .map(|n| required("name", n))
         .transpose()?;
+    // The derive does not reach inside `Option<Option<_>>`.
+    if let Some(Some(c)) = patch.coordinates {
+        if !(-90.0..=90.0).contains(&c.latitude) {
+            return Err(Error::field("coordinates.latitude", "is out of range"));
+        }
+        if !(-180.0..=180.0).contains(&c.longitude) {
+            return Err(Error::field("coordinates.longitude", "is out of range"));
+        }
+    }
     if let Some(a) = &patch.address {
         required("address.line1", &a.line1)?;
         required("address.city", &a.city)?;

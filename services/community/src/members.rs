@@ -61,10 +61,19 @@ pub async fn join(state: &State, caller: Uuid, token: &str, rid: &RequestId) -> 
                 return Err(Error::Join(JoinRefusal::NotYours));
             }
             match invite.status.as_str() {
-                "accepted" if invite.closed_by == Some(caller) => {
-                    return Err(Error::Join(JoinRefusal::AlreadyMember));
+                "accepted" => {
+                    let member: Option<Uuid> = m::table
+                        .find((invite.community_id, caller))
+                        .select(m::user_id)
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    return Err(Error::Join(if member.is_some() {
+                        JoinRefusal::AlreadyMember
+                    } else {
+                        JoinRefusal::AlreadyUsed
+                    }));
                 }
-                "accepted" => return Err(Error::Join(JoinRefusal::AlreadyUsed)),
                 "revoked" => return Err(Error::Join(JoinRefusal::Revoked)),
                 "expired" => return Err(Error::Join(JoinRefusal::Expired)),
                 _ if invite.expires_at <= Utc::now() => {

@@ -1,0 +1,371 @@
+//! Creating, reading, listing, changing and deleting communities, and who may.
+
+use crate::common::{self, CREATE, MANAGE};
+use events::proto::community::v1 as ev;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_manager_creates_a_community_and_gets_its_details() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let r = svc
+        .post(
+            "",
+            json!({
+                "name": "  Elm Row  ",
+                "address": { "line1": "2 Elm Row", "city": "Leeds", "postalCode": "LS1 1AA", "country": "gb" },
+            }),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let d = r.data();
+    assert_eq!(d["name"], "Elm Row");
+    assert_eq!(d["address"]["country"], "GB");
+    assert_eq!(d["address"]["postalCode"], "LS1 1AA");
+    assert!(d["coordinates"].is_null());
+    assert_eq!(d["manager"]["id"], manager.id.to_string());
+    assert_eq!(d["manager"]["name"], "Pat");
+    assert_eq!(d["memberCount"], 1);
+    assert_eq!(d["myRole"], "manager");
+    assert!(d["createdAt"].is_string());
+
+    let created: Vec<ev::CommunityCreated> = svc.events("community.created").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].manager_id, manager.id.to_string());
+    let joined: Vec<ev::MemberJoined> = svc.events("community.member.joined").await;
+    assert_eq!(joined.len(), 1);
+    assert_eq!(joined[0].role, ev::CommunityRole::Manager as i32);
+}
+
+#[tokio::test]
+async fn residents_cannot_create_communities_and_bad_input_is_named() {
+    let svc = common::start(&[]).await;
+    let resident = svc.person(&[]).await;
+    let body =
+        json!({ "name": "Oak", "address": { "line1": "1 Oak", "city": "York", "country": "GB" } });
+    svc.post("", body, &resident.token)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+
+    let manager = svc.person(&[CREATE]).await;
+    let r = svc
+        .post(
+            "",
+            json!({
+                "name": "O",
+                "address": { "line1": "", "city": "York", "country": "Britain" },
+                "coordinates": { "latitude": 91.0, "longitude": 0.0 },
+            }),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "name",
+        "address.line1",
+        "address.country",
+        "coordinates.latitude",
+    ] {
+        assert!(
+            fields
+                .iter()
+                .any(|x| x.contains(f.rsplit('.').next().unwrap())),
+            "{f} in {fields:?}"
+        );
+    }
+    let blank =
+        json!({ "name": "   ", "address": { "line1": "1 Oak", "city": "York", "country": "GB" } });
+    svc.post("", blank, &manager.token)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert!(
+        svc.events::<ev::CommunityCreated>("community.created")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_non_member_gets_404_on_a_community() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Ash Close").await;
+    let stranger = svc.person(&[CREATE]).await;
+    for path in [
+        format!("/{id}"),
+        format!("/{id}/members"),
+        format!("/{id}/announcements"),
+        format!("/{id}/invites"),
+    ] {
+        let r = svc
+            .get(&path, &stranger.token)
+            .await
+            .expect(StatusCode::NOT_FOUND);
+        assert_eq!(r.body["success"], false, "{path}");
+    }
+    svc.call(
+        Method::PATCH,
+        &format!("/{id}"),
+        Some(json!({ "name": "Mine" })),
+        &stranger.token,
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+    svc.call(Method::DELETE, &format!("/{id}"), None, &stranger.token)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    svc.post(
+        &format!("/{id}/invites"),
+        json!({ "email": "x@example.com" }),
+        &stranger.token,
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+    // The same answer as for a community that does not exist.
+    svc.get(&format!("/{}", uuid::Uuid::now_v7()), &stranger.token)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+
+    let admin = svc.person(&[MANAGE]).await;
+    let r = svc
+        .get(&format!("/{id}"), &admin.token)
+        .await
+        .expect(StatusCode::OK);
+    assert!(r.data()["myRole"].is_null());
+    let member = svc.member(id, &manager).await;
+    let r = svc
+        .get(&format!("/{id}"), &member.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["myRole"], "resident");
+    assert_eq!(r.data()["memberCount"], 2);
+}
+
+#[tokio::test]
+async fn listings_filter_sort_and_page() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let other = svc.person(&[CREATE]).await;
+    let mut ids = Vec::new();
+    for (name, city) in [
+        ("Cedar Court", "Bath"),
+        ("Alder Way", "bath"),
+        ("Birch Lane", "Leeds"),
+    ] {
+        let r = svc
+            .post(
+                "",
+                json!({ "name": name, "address": { "line1": "1 Road", "city": city, "country": "GB" } }),
+                &manager.token,
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        ids.push(r.data()["id"].as_str().unwrap().to_owned());
+    }
+    let elsewhere = svc.community(&other, "Elsewhere").await;
+    let resident = svc.member(elsewhere, &other).await;
+
+    let names = |r: &common::Resp| -> Vec<String> {
+        r.data()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let r = svc
+        .get("?sort=name", &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(names(&r), ["Alder Way", "Birch Lane", "Cedar Court"]);
+    let r = svc
+        .get("?sort=-createdAt&pageSize=2", &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(names(&r), ["Birch Lane", "Alder Way"]);
+    assert_eq!(r.data()["totalCount"], 3);
+    assert_eq!(r.data()["hasNext"], true);
+    let r = svc
+        .get("?sort=-createdAt&pageSize=2&page=2", &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(names(&r), ["Cedar Court"]);
+    let r = svc
+        .get("?city=BATH&sort=-name", &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(names(&r), ["Cedar Court", "Alder Way"]);
+    let r = svc
+        .get("?q=lane", &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(names(&r), ["Birch Lane"]);
+    let r = svc
+        .get("?q=%25", &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert!(names(&r).is_empty(), "% is matched literally");
+    let r = svc
+        .get("?scope=managed", &other.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(names(&r), ["Elsewhere"]);
+    let r = svc.get("", &resident.token).await.expect(StatusCode::OK);
+    assert_eq!(names(&r), ["Elsewhere"]);
+    let r = svc
+        .get("?scope=managed", &resident.token)
+        .await
+        .expect(StatusCode::OK);
+    assert!(names(&r).is_empty());
+
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let r = svc
+        .get(
+            &format!("?createdFrom={}", urlencode(&future)),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert!(names(&r).is_empty());
+    let r = svc
+        .get(
+            &format!("?createdTo={}", urlencode(&future)),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(names(&r).len(), 3);
+
+    svc.get("?scope=all", &manager.token)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    let admin = svc.person(&[MANAGE]).await;
+    let r = svc
+        .get("?scope=all&pageSize=100", &admin.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["totalCount"], 4);
+    for bad in [
+        "?sort=size",
+        "?scope=everything",
+        "?pageSize=0",
+        "?createdFrom=yesterday",
+    ] {
+        svc.get(bad, &manager.token)
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
+}
+
+#[tokio::test]
+async fn updates_are_partial_and_only_for_the_manager_or_an_admin() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Hazel Gardens").await;
+    let member = svc.member(id, &manager).await;
+    let path = format!("/{id}");
+
+    svc.call(
+        Method::PATCH,
+        &path,
+        Some(json!({ "name": "Mine now" })),
+        &member.token,
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    let r = svc
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({ "description": "New words", "coordinates": null })),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["name"], "Hazel Gardens");
+    assert_eq!(r.data()["description"], "New words");
+    assert!(r.data()["coordinates"].is_null());
+    assert_eq!(r.data()["address"]["city"], "Bristol");
+    svc.call(
+        Method::PATCH,
+        &path,
+        Some(json!({ "colour": "red" })),
+        &manager.token,
+    )
+    .await
+    .expect(StatusCode::BAD_REQUEST);
+    svc.call(
+        Method::PATCH,
+        &path,
+        Some(json!({ "coordinates": { "latitude": 0.0, "longitude": 200.0 } })),
+        &manager.token,
+    )
+    .await
+    .expect(StatusCode::BAD_REQUEST);
+
+    let admin = svc.person(&[MANAGE]).await;
+    let r = svc
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({ "address": { "line1": "9 Lane", "city": "Wells", "country": "GB" } })),
+            &admin.token,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["address"]["city"], "Wells");
+    let updates: Vec<ev::CommunityUpdated> = svc.events("community.updated").await;
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[1].updated_by, admin.id.to_string());
+    assert_eq!(updates[1].address.as_ref().unwrap().city, "Wells");
+}
+
+#[tokio::test]
+async fn deleting_tells_the_members_and_closes_the_invites() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Willow Walk").await;
+    let member = svc.member(id, &manager).await;
+    let invitee = svc.person(&[]).await;
+    let (_, token) = svc.invite(id, &manager, &invitee.email).await;
+
+    svc.call(Method::DELETE, &format!("/{id}"), None, &member.token)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    svc.call(Method::DELETE, &format!("/{id}"), None, &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    svc.get(&format!("/{id}"), &manager.token)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    svc.get(&format!("/{id}"), &member.token)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    let r = svc.get("", &member.token).await.expect(StatusCode::OK);
+    assert_eq!(r.data()["totalCount"], 0);
+
+    let deleted: Vec<ev::CommunityDeleted> = svc.events("community.deleted").await;
+    assert_eq!(deleted.len(), 1);
+    let mut ids = deleted[0].member_ids.clone();
+    ids.sort();
+    let mut want = vec![manager.id.to_string(), member.id.to_string()];
+    want.sort();
+    assert_eq!(ids, want);
+    let revoked: Vec<ev::InviteRevoked> = svc.events("community.invite.revoked").await;
+    assert_eq!(revoked.len(), 1);
+    svc.post("/join", json!({ "token": token }), &invitee.token)
+        .await
+        .expect(StatusCode::GONE);
+}

@@ -1,0 +1,143 @@
+//! What the service learns through the broker: verified e-mails and names from auth and
+//! user events, and deleted accounts leaving their communities.
+
+use crate::common::{self, CREATE};
+use events::proto::auth::v1 as auth;
+use events::proto::community::v1 as ev;
+use events::proto::user::v1 as user;
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
+    let auth_topic = common::private_topic("auth.user").await;
+    let user_topic = common::private_topic("user.profile").await;
+    let svc = common::start(&[&auth_topic, &user_topic]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Event Street").await;
+
+    let resident = Uuid::now_v7();
+    let email = format!("r{}@example.com", resident.simple());
+    let token = svc.token(resident, &[]);
+    common::publish(
+        &auth_topic,
+        resident,
+        &auth::UserRegistered {
+            user_id: resident.to_string(),
+            email: email.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let (_, join_token) = svc.invite(id, &manager, &email).await;
+    // Registered but not verified yet: refused until auth says so.
+    svc.post("/join", json!({ "token": join_token }), &token)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    common::publish(
+        &auth_topic,
+        resident,
+        &auth::EmailVerified {
+            user_id: resident.to_string(),
+            email: email.to_uppercase(),
+        },
+    )
+    .await;
+    common::publish(
+        &user_topic,
+        resident,
+        &user::ProfileCreated {
+            user_id: resident.to_string(),
+            username: "rosa".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    common::publish(
+        &user_topic,
+        resident,
+        &user::ProfileUpdated {
+            user_id: resident.to_string(),
+            changed: vec!["firstName".into()],
+            username: "rosa".into(),
+            first_name: "Rosa".into(),
+            last_name: "Parks".into(),
+        },
+    )
+    .await;
+    common::eventually("the join once the e-mail is known verified", || async {
+        svc.post("/join", json!({ "token": join_token }), &token)
+            .await
+            .status
+            == StatusCode::CREATED
+    })
+    .await;
+    common::eventually("the member's name", || async {
+        let r = svc
+            .get(&format!("/{id}/members?role=resident"), &manager.token)
+            .await;
+        r.data()["items"][0]["user"]["name"] == "Rosa Parks"
+    })
+    .await;
+
+    common::publish(
+        &user_topic,
+        resident,
+        &user::UserDeleted {
+            user_id: resident.to_string(),
+        },
+    )
+    .await;
+    common::eventually("the deleted account leaves", || async {
+        let r = svc.get(&format!("/{id}/members"), &manager.token).await;
+        r.data()["totalCount"] == 1
+    })
+    .await;
+    let left: Vec<ev::MemberLeft> = svc.events("community.member.left").await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].user_id, resident.to_string());
+
+    // A late event does not bring the person back.
+    common::publish(
+        &auth_topic,
+        resident,
+        &auth::EmailVerified {
+            user_id: resident.to_string(),
+            email: email.clone(),
+        },
+    )
+    .await;
+    let marker = Uuid::now_v7();
+    // Same key as the late event: the same partition, so handled after it.
+    common::publish(
+        &auth_topic,
+        resident,
+        &auth::UserRegistered {
+            user_id: marker.to_string(),
+            ..Default::default()
+        },
+    )
+    .await;
+    use community::schema::people as p;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    common::eventually("the marker after the late event", || async {
+        let mut conn = platform::db::conn(&svc.state.pool).await.unwrap();
+        p::table
+            .find(marker)
+            .select(p::user_id)
+            .first::<Uuid>(&mut conn)
+            .await
+            .is_ok()
+    })
+    .await;
+    let mut conn = platform::db::conn(&svc.state.pool).await.unwrap();
+    let kept: (Option<String>, Option<String>) = p::table
+        .find(resident)
+        .select((p::verified_email, p::first_name))
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(kept, (None, None));
+}
