@@ -4,6 +4,8 @@
 //!
 //! The journeys are in `tests/it/`; every later service adds its own there.
 
+pub mod letters;
+
 use anyhow::{Context, bail};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

@@ -24,6 +24,10 @@ async fn the_docs_merge_every_running_service() -> anyhow::Result<()> {
     let paths = doc.body["paths"].as_object().cloned().unwrap_or_default();
     assert!(paths.contains_key("/api/auth/login"), "auth paths merged");
     assert!(paths.contains_key("/api/users/me"), "user paths merged");
+    assert!(
+        paths.contains_key("/api/communities/join"),
+        "community paths merged"
+    );
     let ui = app.get("/api/docs/").await?;
     assert_eq!(ui.status, StatusCode::OK);
     Ok(())
