@@ -29,40 +29,14 @@ pub fn redis_url() -> String {
 
 pub async fn db() -> TestDb {
     test_support::init_logs();
-    TestDb::from_template("auth", &migrations_fingerprint(), |url| async move {
+    let files =
+        test_support::migrations_fingerprint(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    TestDb::from_template("auth", &files, |url| async move {
         platform::db::run_migrations(&Secret::new(url), auth::MIGRATIONS).await?;
         Ok(())
     })
     .await
     .expect("test database")
-}
-
-fn migrations_fingerprint() -> String {
-    // The template is rebuilt whenever a migration file changes.
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-    let mut parts = Vec::new();
-    for entry in walk(std::path::Path::new(dir)) {
-        let body = std::fs::read_to_string(&entry).unwrap_or_default();
-        parts.push(format!("{}:{}", entry.display(), body.len()));
-        parts.push(body);
-    }
-    format!("kit-1:{}", parts.join("|"))
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 pub fn config() -> AuthServiceConfig {

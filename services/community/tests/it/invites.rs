@@ -358,3 +358,44 @@ async fn an_invite_due_but_not_swept_is_replaced_not_resent() {
     let expired: Vec<ev::InviteExpired> = svc.events("community.invite.expired").await;
     assert_eq!(expired.len(), 1);
 }
+
+#[tokio::test]
+async fn concurrent_invites_of_one_address_make_one_invite() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Race Row").await;
+    let path = format!("/{id}/invites");
+    let calls = (0..10).map(|_| {
+        svc.post(
+            &path,
+            json!({ "email": "racer@example.com" }),
+            &manager.token,
+        )
+    });
+    let answers = futures::future::join_all(calls).await;
+    let created = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let resent = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(
+        (created, resent),
+        (1, 9),
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let ids: std::collections::HashSet<&str> = answers
+        .iter()
+        .map(|r| r.data()["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(active_invites(&svc, "racer@example.com").await, 1);
+    let r = svc
+        .get(&format!("{path}?status=active"), &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["items"][0]["sentCount"], 10);
+}

@@ -174,3 +174,41 @@ async fn unknown_unverified_and_used_tokens_get_their_own_answers() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_token_presented_twice_at_once_joins_once() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Double Tap").await;
+    let invitee = svc.person(&[]).await;
+    let (_, token) = svc.invite(id, &manager, &invitee.email).await;
+    let body = json!({ "token": token });
+    let answers =
+        futures::future::join_all((0..5).map(|_| svc.post("/join", body.clone(), &invitee.token)))
+            .await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        4,
+        "{statuses:?}"
+    );
+    let joined: Vec<ev::MemberJoined> = svc.events("community.member.joined").await;
+    assert_eq!(
+        joined
+            .iter()
+            .filter(|j| j.user_id == invitee.id.to_string())
+            .count(),
+        1
+    );
+}

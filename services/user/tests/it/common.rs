@@ -42,28 +42,14 @@ pub fn kafka() -> KafkaConfig {
 
 pub async fn db() -> TestDb {
     test_support::init_logs();
-    let files = migrations_fingerprint(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    let files =
+        test_support::migrations_fingerprint(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
     TestDb::from_template("user", &files, |url| async move {
         platform::db::run_migrations(&Secret::new(url), user::MIGRATIONS).await?;
         Ok(())
     })
     .await
     .expect("test database")
-}
-
-/// Changes whenever a migration in `dir` does, so a stale template is never reused.
-pub fn migrations_fingerprint(dir: &str) -> String {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    names.sort();
-    let files: String = names
-        .iter()
-        .map(|m| std::fs::read_to_string(m.join("up.sql")).unwrap_or_default())
-        .collect();
-    format!("kit-1:{files}")
 }
 
 /// The test's token issuer: one Ed25519 key, served to the verifier as a JWKS.

@@ -29,8 +29,10 @@ struct Auth {
 }
 
 async fn start_auth(shutdown: &CancellationToken) -> Auth {
-    let fingerprint =
-        common::migrations_fingerprint(concat!(env!("CARGO_MANIFEST_DIR"), "/../auth/migrations"));
+    let fingerprint = test_support::migrations_fingerprint(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../auth/migrations"
+    ));
     let db = TestDb::from_template("auth_for_user_it", &fingerprint, |url| async move {
         platform::db::run_migrations(&Secret::new(url), auth::MIGRATIONS).await?;
         Ok(())
