@@ -18,7 +18,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use events::DomainEvent;
 use events::proto::{community::v1 as community, courier::v1 as courier, user::v1 as user};
 use platform::http::RequestId;
-use platform::kafka::consumer::{ConsumerConfig, EventHandler, HandlerError, Incoming};
+use platform::kafka::consumer::{
+    ConsumerConfig, EventHandler, HandlerError, Incoming, event_id_field as user_id,
+};
 use uuid::Uuid;
 
 pub fn config() -> ConsumerConfig {
@@ -34,11 +36,6 @@ pub fn config() -> ConsumerConfig {
 
 pub struct Handler {
     pub state: State,
-}
-
-fn user_id(raw: &str) -> Result<Uuid, HandlerError> {
-    raw.parse()
-        .map_err(|_| HandlerError::Permanent(anyhow::anyhow!("bad user id {raw:?}")))
 }
 
 impl From<Error> for HandlerError {

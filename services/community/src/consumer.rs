@@ -9,8 +9,9 @@ use diesel_async::AsyncPgConnection;
 use events::DomainEvent;
 use events::proto::auth::v1 as auth;
 use events::proto::user::v1 as user;
-use platform::kafka::consumer::{ConsumerConfig, EventHandler, HandlerError, Incoming};
-use uuid::Uuid;
+use platform::kafka::consumer::{
+    ConsumerConfig, EventHandler, HandlerError, Incoming, event_id_field as id,
+};
 
 pub fn config() -> ConsumerConfig {
     ConsumerConfig::new(
@@ -34,11 +35,6 @@ impl From<Error> for HandlerError {
             other => HandlerError::Transient(anyhow::anyhow!("{other}")),
         }
     }
-}
-
-fn id(raw: &str) -> Result<Uuid, HandlerError> {
-    raw.parse()
-        .map_err(|_| HandlerError::Permanent(anyhow::anyhow!("bad user id {raw:?}")))
 }
 
 impl EventHandler for Handler {

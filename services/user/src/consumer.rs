@@ -9,8 +9,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use events::DomainEvent;
 use events::proto::auth::v1 as auth;
-use platform::kafka::consumer::{ConsumerConfig, EventHandler, HandlerError, Incoming};
-use uuid::Uuid;
+use platform::kafka::consumer::{
+    ConsumerConfig, EventHandler, HandlerError, Incoming, event_id_field as id,
+};
 
 pub fn config() -> ConsumerConfig {
     ConsumerConfig::new("user", &[events::topics::AUTH_USER.name()])
@@ -28,11 +29,6 @@ impl From<Error> for HandlerError {
             other => HandlerError::Transient(anyhow::anyhow!("{other}")),
         }
     }
-}
-
-fn id(raw: &str) -> Result<Uuid, HandlerError> {
-    raw.parse()
-        .map_err(|_| HandlerError::Permanent(anyhow::anyhow!("bad user id {raw:?}")))
 }
 
 impl EventHandler for Handler {

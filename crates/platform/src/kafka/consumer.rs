@@ -81,6 +81,13 @@ pub enum HandlerError {
     Unavailable(String),
 }
 
+/// An id field of an event; one that does not parse is a property of the event, so the
+/// record is dead-lettered at once rather than retried.
+pub fn event_id_field(raw: &str) -> Result<uuid::Uuid, HandlerError> {
+    raw.parse()
+        .map_err(|_| HandlerError::Permanent(anyhow::anyhow!("bad id {raw:?} in the event")))
+}
+
 impl From<DbError> for HandlerError {
     fn from(e: DbError) -> Self {
         match e {
