@@ -145,151 +145,166 @@ pub async fn invite(
         ));
     }
     let mut conn = platform::db::conn(&state.pool).await?;
-    conn.transaction::<_, Error, _>(|conn| {
-        async move {
-            // Locked: batches for one community run one after another, so the "one
-            // active invite" rule never meets a race, and a deletion waits for us.
-            let standing = access::standing(conn, id, caller, true).await?;
-            standing.require_manager()?;
-            let community = standing.community;
+    let rows = conn
+        .transaction::<_, Error, _>(|conn| {
+            async move {
+                // Locked: batches for one community run one after another, so the "one
+                // active invite" rule never meets a race, and a deletion waits for us.
+                let standing = access::standing(conn, id, caller, true).await?;
+                standing.require_manager()?;
+                let community = standing.community;
 
-            let mut seen = HashSet::new();
-            let parsed: Vec<(String, Option<String>, bool)> = emails
-                .into_iter()
-                .map(|raw| {
-                    let n = normalise(&raw);
-                    let first = n.as_ref().is_none_or(|e| seen.insert(e.clone()));
-                    (raw, n, first)
-                })
-                .collect();
-            let wanted: Vec<String> = parsed
-                .iter()
-                .filter(|(_, n, first)| *first && n.is_some())
-                .filter_map(|(_, n, _)| n.clone())
-                .collect();
+                let mut seen = HashSet::new();
+                let parsed: Vec<(String, Option<String>, bool)> = emails
+                    .into_iter()
+                    .map(|raw| {
+                        let n = normalise(&raw);
+                        let first = n.as_ref().is_none_or(|e| seen.insert(e.clone()));
+                        (raw, n, first)
+                    })
+                    .collect();
+                let wanted: Vec<String> = parsed
+                    .iter()
+                    .filter(|(_, n, first)| *first && n.is_some())
+                    .filter_map(|(_, n, _)| n.clone())
+                    .collect();
 
-            expire(conn, state, Some((id, &wanted)), i64::MAX).await?;
+                expire(conn, state, Some((id, &wanted)), i64::MAX).await?;
 
-            let known = people::by_verified_email(conn, &wanted).await?;
-            let user_ids: Vec<Uuid> = known.values().copied().collect();
-            let member_ids: HashSet<Uuid> = m::table
-                .filter(m::community_id.eq(id))
-                .filter(m::user_id.eq_any(&user_ids))
-                .select(m::user_id)
-                .load::<Uuid>(conn)
-                .await?
-                .into_iter()
-                .collect();
-            let members: HashSet<&str> = known
-                .iter()
-                .filter(|(_, u)| member_ids.contains(u))
-                .map(|(e, _)| e.as_str())
-                .collect();
-            let to_send: Vec<String> = wanted
-                .iter()
-                .filter(|e| !members.contains(e.as_str()))
-                .cloned()
-                .collect();
-
-            let resent: Vec<Invite> = diesel::update(
-                i::table
-                    .filter(i::community_id.eq(id))
-                    .filter(i::status.eq(Status::Active.as_str()))
-                    .filter(i::expires_at.gt(diesel::dsl::now))
-                    .filter(i::email.eq_any(&to_send)),
-            )
-            .set((
-                i::sent_count.eq(i::sent_count + 1),
-                i::last_sent_at.eq(diesel::dsl::now),
-            ))
-            .returning(Invite::as_returning())
-            .get_results(conn)
-            .await?;
-            let mut resent = rekey(conn, state, resent).await?;
-            let already: HashSet<&str> = resent.iter().map(|r| r.email.as_str()).collect();
-
-            let expires_at = Utc::now()
-                + chrono::Duration::from_std(state.invite_ttl)
-                    .map_err(|e| Error::Internal(e.into()))?;
-            let fresh: Vec<_> = to_send
-                .iter()
-                .filter(|e| !already.contains(e.as_str()))
-                .map(|email| {
-                    let invite = Uuid::now_v7();
-                    (
-                        i::id.eq(invite),
-                        i::community_id.eq(id),
-                        i::email.eq(email.clone()),
-                        i::token_hash.eq(tokens::hash(&state.invite_key.token(invite))),
-                        i::invited_by.eq(caller.id),
-                        i::expires_at.eq(expires_at),
-                    )
-                })
-                .collect();
-            let created: Vec<Invite> = if fresh.is_empty() {
-                Vec::new()
-            } else {
-                diesel::insert_into(i::table)
-                    .values(&fresh)
-                    .returning(Invite::as_returning())
-                    .get_results(conn)
+                let known = people::by_verified_email(conn, &wanted).await?;
+                let user_ids: Vec<Uuid> = known.values().copied().collect();
+                let member_ids: HashSet<Uuid> = m::table
+                    .filter(m::community_id.eq(id))
+                    .filter(m::user_id.eq_any(&user_ids))
+                    .select(m::user_id)
+                    .load::<Uuid>(conn)
                     .await?
-            };
+                    .into_iter()
+                    .collect();
+                let members: HashSet<&str> = known
+                    .iter()
+                    .filter(|(_, u)| member_ids.contains(u))
+                    .map(|(e, _)| e.as_str())
+                    .collect();
+                let to_send: Vec<String> = wanted
+                    .iter()
+                    .filter(|e| !members.contains(e.as_str()))
+                    .cloned()
+                    .collect();
 
-            let key = id.to_string();
-            let records: Vec<OutboxRecord> = created
-                .iter()
-                .map(|inv| (inv, false))
-                .chain(resent.iter().map(|inv| (inv, true)))
-                .map(|(inv, resent)| {
-                    let event = ev::InviteCreated {
-                        invite_id: inv.id.to_string(),
-                        community_id: key.clone(),
-                        community_name: community.name.clone(),
-                        email: inv.email.clone(),
-                        invited_by: caller.id.to_string(),
-                        token: state.invite_key.token(inv.id),
-                        expires_at: Some(events::timestamp(inv.expires_at)),
-                        resent,
-                    };
-                    OutboxRecord::of("community", &key, &event)
-                })
-                .collect();
-            state.outbox.add_records(conn, &records, Some(rid)).await?;
+                let resent: Vec<Invite> = diesel::update(
+                    i::table
+                        .filter(i::community_id.eq(id))
+                        .filter(i::status.eq(Status::Active.as_str()))
+                        .filter(i::expires_at.gt(diesel::dsl::now))
+                        .filter(i::email.eq_any(&to_send)),
+                )
+                .set((
+                    i::sent_count.eq(i::sent_count + 1),
+                    i::last_sent_at.eq(diesel::dsl::now),
+                ))
+                .returning(Invite::as_returning())
+                .get_results(conn)
+                .await?;
+                let mut resent = rekey(conn, state, resent).await?;
+                let already: HashSet<&str> = resent.iter().map(|r| r.email.as_str()).collect();
 
-            let mut by_email: HashMap<String, (Outcome, Invite)> = created
-                .into_iter()
-                .map(|inv| (inv.email.clone(), (Outcome::Invited, inv)))
-                .collect();
-            by_email.extend(
-                resent
-                    .drain(..)
-                    .map(|inv| (inv.email.clone(), (Outcome::Resent, inv))),
-            );
-            Ok(parsed
-                .into_iter()
-                .map(|(raw, n, first)| {
-                    let (outcome, invite) = match n {
-                        None => (Outcome::Invalid, None),
-                        Some(_) if !first => (Outcome::Duplicate, None),
-                        Some(e) if members.contains(e.as_str()) => (Outcome::AlreadyMember, None),
-                        Some(e) => match by_email.remove(&e) {
-                            Some((o, inv)) => (o, Some(inv.into())),
-                            // Only reachable if the rows above disagree with themselves.
+                let expires_at = Utc::now()
+                    + chrono::Duration::from_std(state.invite_ttl)
+                        .map_err(|e| Error::Internal(e.into()))?;
+                let fresh: Vec<_> = to_send
+                    .iter()
+                    .filter(|e| !already.contains(e.as_str()))
+                    .map(|email| {
+                        let invite = Uuid::now_v7();
+                        (
+                            i::id.eq(invite),
+                            i::community_id.eq(id),
+                            i::email.eq(email.clone()),
+                            i::token_hash.eq(tokens::hash(&state.invite_key.token(invite))),
+                            i::invited_by.eq(caller.id),
+                            i::expires_at.eq(expires_at),
+                        )
+                    })
+                    .collect();
+                let created: Vec<Invite> = if fresh.is_empty() {
+                    Vec::new()
+                } else {
+                    diesel::insert_into(i::table)
+                        .values(&fresh)
+                        .returning(Invite::as_returning())
+                        .get_results(conn)
+                        .await?
+                };
+
+                let key = id.to_string();
+                let records: Vec<OutboxRecord> = created
+                    .iter()
+                    .map(|inv| (inv, false))
+                    .chain(resent.iter().map(|inv| (inv, true)))
+                    .map(|(inv, resent)| {
+                        let event = ev::InviteCreated {
+                            invite_id: inv.id.to_string(),
+                            community_id: key.clone(),
+                            community_name: community.name.clone(),
+                            email: inv.email.clone(),
+                            invited_by: caller.id.to_string(),
+                            token: state.invite_key.token(inv.id),
+                            expires_at: Some(events::timestamp(inv.expires_at)),
+                            resent,
+                        };
+                        OutboxRecord::of("community", &key, &event)
+                    })
+                    .collect();
+                state.outbox.add_records(conn, &records, Some(rid)).await?;
+
+                let mut by_email: HashMap<String, (Outcome, Invite)> = created
+                    .into_iter()
+                    .map(|inv| (inv.email.clone(), (Outcome::Invited, inv)))
+                    .collect();
+                by_email.extend(
+                    resent
+                        .drain(..)
+                        .map(|inv| (inv.email.clone(), (Outcome::Resent, inv))),
+                );
+                Ok(parsed
+                    .into_iter()
+                    .map(|(raw, n, first)| {
+                        let (outcome, invite) = match n {
                             None => (Outcome::Invalid, None),
-                        },
-                    };
-                    Row {
-                        email: raw,
-                        outcome,
-                        invite,
-                    }
-                })
-                .collect())
-        }
-        .scope_boxed()
-    })
-    .await
+                            Some(_) if !first => (Outcome::Duplicate, None),
+                            Some(e) if members.contains(e.as_str()) => {
+                                (Outcome::AlreadyMember, None)
+                            }
+                            Some(e) => match by_email.remove(&e) {
+                                Some((o, inv)) => (o, Some(inv.into())),
+                                // Only reachable if the rows above disagree with themselves.
+                                None => (Outcome::Invalid, None),
+                            },
+                        };
+                        Row {
+                            email: raw,
+                            outcome,
+                            invite,
+                        }
+                    })
+                    .collect())
+            }
+            .scope_boxed()
+        })
+        .await;
+    let rows: Vec<Row> = rows?;
+    for r in &rows {
+        let outcome = match r.outcome {
+            Outcome::Invited => "invited",
+            Outcome::Resent => "resent",
+            Outcome::AlreadyMember => "already_member",
+            Outcome::Invalid => "invalid",
+            Outcome::Duplicate => "duplicate",
+        };
+        metrics::counter!("community_invites_total", "outcome" => outcome).increment(1);
+    }
+    Ok(rows)
 }
 
 /// After a change of `COMMUNITY_INVITE_KEY` an active invite's token no longer comes from

@@ -44,101 +44,109 @@ pub struct Membership {
 pub async fn join(state: &State, caller: Uuid, token: &str, rid: &RequestId) -> Result<Membership> {
     let hash = tokens::hash(token);
     let mut conn = platform::db::conn(&state.pool).await?;
-    conn.transaction::<_, Error, _>(|conn| {
-        async move {
-            let invite: Invite = i::table
-                .filter(i::token_hash.eq(&hash))
-                .select(Invite::as_select())
-                .for_update()
-                .first(conn)
-                .await
-                .optional()?
-                .ok_or(Error::Join(JoinRefusal::Unknown))?;
-            let email = people::verified_email(conn, caller)
-                .await?
-                .ok_or(Error::Join(JoinRefusal::EmailNotVerified))?;
-            if email != invite.email {
-                return Err(Error::Join(JoinRefusal::NotYours));
-            }
-            match invite.status.as_str() {
-                "accepted" => {
-                    let member: Option<Uuid> = m::table
-                        .find((invite.community_id, caller))
-                        .select(m::user_id)
-                        .first(conn)
-                        .await
-                        .optional()?;
-                    return Err(Error::Join(if member.is_some() {
-                        JoinRefusal::AlreadyMember
-                    } else {
-                        JoinRefusal::AlreadyUsed
-                    }));
+    let joined = conn
+        .transaction::<_, Error, _>(|conn| {
+            async move {
+                let invite: Invite = i::table
+                    .filter(i::token_hash.eq(&hash))
+                    .select(Invite::as_select())
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?
+                    .ok_or(Error::Join(JoinRefusal::Unknown))?;
+                let email = people::verified_email(conn, caller)
+                    .await?
+                    .ok_or(Error::Join(JoinRefusal::EmailNotVerified))?;
+                if email != invite.email {
+                    return Err(Error::Join(JoinRefusal::NotYours));
                 }
-                "revoked" => return Err(Error::Join(JoinRefusal::Revoked)),
-                "expired" => return Err(Error::Join(JoinRefusal::Expired)),
-                _ if invite.expires_at <= Utc::now() => {
-                    return Err(Error::Join(JoinRefusal::Expired));
+                match invite.status.as_str() {
+                    "accepted" => {
+                        let member: Option<Uuid> = m::table
+                            .find((invite.community_id, caller))
+                            .select(m::user_id)
+                            .first(conn)
+                            .await
+                            .optional()?;
+                        return Err(Error::Join(if member.is_some() {
+                            JoinRefusal::AlreadyMember
+                        } else {
+                            JoinRefusal::AlreadyUsed
+                        }));
+                    }
+                    "revoked" => return Err(Error::Join(JoinRefusal::Revoked)),
+                    "expired" => return Err(Error::Join(JoinRefusal::Expired)),
+                    _ if invite.expires_at <= Utc::now() => {
+                        return Err(Error::Join(JoinRefusal::Expired));
+                    }
+                    _ => {}
                 }
-                _ => {}
+                // Shared lock: a deletion of the community waits for the join, or the join
+                // sees it deleted.
+                let community: Option<(String, Uuid)> = c::table
+                    .find(invite.community_id)
+                    .filter(c::deleted_at.is_null())
+                    .select((c::name, c::manager_id))
+                    .for_share()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let (community_name, manager) =
+                    community.ok_or(Error::Join(JoinRefusal::CommunityGone))?;
+                let joined_at: Option<DateTime<Utc>> = diesel::insert_into(m::table)
+                    .values((
+                        m::community_id.eq(invite.community_id),
+                        m::user_id.eq(caller),
+                        m::role.eq(Role::Resident.as_str()),
+                        m::invite_id.eq(invite.id),
+                    ))
+                    .on_conflict_do_nothing()
+                    .returning(m::joined_at)
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                let joined_at = joined_at.ok_or(Error::Join(JoinRefusal::AlreadyMember))?;
+                diesel::update(i::table.find(invite.id))
+                    .set((
+                        i::status.eq(Status::Accepted.as_str()),
+                        i::closed_at.eq(diesel::dsl::now),
+                        i::closed_by.eq(caller),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let cid = invite.community_id;
+                let accepted = ev::InviteAccepted {
+                    invite_id: invite.id.to_string(),
+                    community_id: cid.to_string(),
+                    user_id: caller.to_string(),
+                };
+                state.emit(conn, cid, &accepted, Some(rid)).await?;
+                let joined = ev::MemberJoined {
+                    community_id: cid.to_string(),
+                    user_id: caller.to_string(),
+                    role: ev::CommunityRole::Resident.into(),
+                    invite_id: invite.id.to_string(),
+                    manager_id: manager.to_string(),
+                };
+                state.emit(conn, cid, &joined, Some(rid)).await?;
+                Ok(Membership {
+                    community_id: cid,
+                    community_name,
+                    role: Role::Resident,
+                    joined_at,
+                })
             }
-            // Shared lock: a deletion of the community waits for the join, or the join
-            // sees it deleted.
-            let community: Option<(String, Uuid)> = c::table
-                .find(invite.community_id)
-                .filter(c::deleted_at.is_null())
-                .select((c::name, c::manager_id))
-                .for_share()
-                .first(conn)
-                .await
-                .optional()?;
-            let (community_name, manager) =
-                community.ok_or(Error::Join(JoinRefusal::CommunityGone))?;
-            let joined_at: Option<DateTime<Utc>> = diesel::insert_into(m::table)
-                .values((
-                    m::community_id.eq(invite.community_id),
-                    m::user_id.eq(caller),
-                    m::role.eq(Role::Resident.as_str()),
-                    m::invite_id.eq(invite.id),
-                ))
-                .on_conflict_do_nothing()
-                .returning(m::joined_at)
-                .get_result(conn)
-                .await
-                .optional()?;
-            let joined_at = joined_at.ok_or(Error::Join(JoinRefusal::AlreadyMember))?;
-            diesel::update(i::table.find(invite.id))
-                .set((
-                    i::status.eq(Status::Accepted.as_str()),
-                    i::closed_at.eq(diesel::dsl::now),
-                    i::closed_by.eq(caller),
-                ))
-                .execute(conn)
-                .await?;
-            let cid = invite.community_id;
-            let accepted = ev::InviteAccepted {
-                invite_id: invite.id.to_string(),
-                community_id: cid.to_string(),
-                user_id: caller.to_string(),
-            };
-            state.emit(conn, cid, &accepted, Some(rid)).await?;
-            let joined = ev::MemberJoined {
-                community_id: cid.to_string(),
-                user_id: caller.to_string(),
-                role: ev::CommunityRole::Resident.into(),
-                invite_id: invite.id.to_string(),
-                manager_id: manager.to_string(),
-            };
-            state.emit(conn, cid, &joined, Some(rid)).await?;
-            Ok(Membership {
-                community_id: cid,
-                community_name,
-                role: Role::Resident,
-                joined_at,
-            })
-        }
-        .scope_boxed()
-    })
-    .await
+            .scope_boxed()
+        })
+        .await;
+    let result = match &joined {
+        Ok(_) => "joined",
+        Err(Error::Join(_)) => "refused",
+        Err(_) => "failed",
+    };
+    metrics::counter!("community_joins_total", "result" => result).increment(1);
+    joined
 }
 
 /// The members of a community (seen by its members), managers first, then by joining date.
