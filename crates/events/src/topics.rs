@@ -36,6 +36,12 @@ impl Topic {
     }
 }
 
+/// Topics whose events carry secrets (one-time codes, link and join tokens): they need an
+/// ACL limited to their producer and the notification service, a short retention, and the
+/// outbox relay empties their rows' payloads once published, so the secret does not stay
+/// in the producer's database for the outbox retention.
+pub const SECRET_BEARING: &[Topic] = &[AUTH_OTP, COMMUNITY_INVITE];
+
 /// Dead-letter topic of any topic name (also used for test topics that are not in [`ALL`]).
 pub fn dlq_of(topic: &str) -> String {
     format!("{topic}{DLQ_SUFFIX}")

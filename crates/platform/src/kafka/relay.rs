@@ -25,6 +25,9 @@ pub struct RelayConfig {
     /// Published rows older than this are deleted.
     pub retention: Duration,
     pub max_backoff: Duration,
+    /// Topics whose published rows lose their payload at once (secrets must not wait for
+    /// `retention` in the database); `events::topics::SECRET_BEARING` by default.
+    pub scrub_topics: Vec<String>,
 }
 
 impl Default for RelayConfig {
@@ -34,6 +37,10 @@ impl Default for RelayConfig {
             poll_interval: Duration::from_millis(100),
             retention: Duration::from_secs(7 * 24 * 3600),
             max_backoff: Duration::from_secs(10),
+            scrub_topics: events::topics::SECRET_BEARING
+                .iter()
+                .map(|t| t.name().to_owned())
+                .collect(),
         }
     }
 }
@@ -51,6 +58,7 @@ impl RelayConfig {
             poll_interval: v.or("OUTBOX_POLL_INTERVAL", Dur(d.poll_interval)).0,
             retention: v.or("OUTBOX_RETENTION", Dur(d.retention)).0,
             max_backoff: d.max_backoff,
+            scrub_topics: d.scrub_topics,
         }
     }
 }
@@ -231,6 +239,18 @@ impl OutboxRelay {
                             .set(outbox::published_at.eq(now))
                             .execute(conn)
                             .await?;
+                        let scrub = &self.config.scrub_topics;
+                        let secret: Vec<i64> = rows
+                            .iter()
+                            .filter(|r| acked.contains(&r.id) && scrub.contains(&r.topic))
+                            .map(|r| r.id)
+                            .collect();
+                        if !secret.is_empty() {
+                            diesel::update(outbox::table.filter(outbox::id.eq_any(&secret)))
+                                .set(outbox::payload.eq(Vec::<u8>::new()))
+                                .execute(conn)
+                                .await?;
+                        }
                     }
                     metrics::counter!("outbox_published_total").increment(acked.len() as u64);
                     // The acknowledged part is committed even when some failed, so it is not

@@ -84,3 +84,64 @@ async fn entity_and_event_commit_together_and_are_applied_once() {
     assert_eq!(ConsumerStats::get(&stats.applied), 1);
     stop.cancel();
 }
+
+/// Secrets (codes, link and join tokens) must not outlive their publication in the
+/// producer's database: rows of a scrubbed topic lose their payload once published, the
+/// others keep theirs for the retention period.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_rows_of_secret_bearing_topics_are_emptied() {
+    use diesel::QueryableByName;
+    let db = db().await;
+    let pool = pool(&db);
+    let kafka = kafka();
+    let secret = topic(&kafka, "secret").await;
+    let plain = topic(&kafka, "plain").await;
+    let outbox = Outbox::new("it");
+    let mut conn = pool.get().await.unwrap();
+    let records = [probe(&secret, "s", 0), probe(&plain, "p", 0)];
+    outbox.add_records(&mut conn, &records, None).await.unwrap();
+
+    let relay = platform::kafka::relay::OutboxRelay::new(
+        pool.clone(),
+        &kafka,
+        RelayConfig {
+            scrub_topics: vec![secret.clone()],
+            ..RelayConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(relay.publish_batch().await.unwrap(), 2);
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        topic: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        size: i32,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        published: bool,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT topic, length(payload) AS size, published_at IS NOT NULL AS published FROM outbox",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert!(row.published);
+        let expected = if row.topic == secret {
+            0
+        } else {
+            records[1].payload.len()
+        };
+        assert_eq!(row.size as usize, expected, "{}", row.topic);
+    }
+    assert!(events::topics::SECRET_BEARING.contains(&events::topics::COMMUNITY_INVITE));
+    assert!(events::topics::SECRET_BEARING.contains(&events::topics::AUTH_OTP));
+    assert!(
+        RelayConfig::default()
+            .scrub_topics
+            .contains(&"community.invite.v1".to_owned())
+    );
+}
