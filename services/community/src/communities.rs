@@ -180,10 +180,17 @@ fn given(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn required(field: &'static str, s: &str) -> Result<String> {
+/// Trimmed, and at least `min` characters once trimmed (the derive counts the spaces).
+fn required(field: &'static str, s: &str, min: usize) -> Result<String> {
     let t = s.trim();
     if t.is_empty() {
         return Err(Error::field(field, "must not be blank"));
+    }
+    if t.chars().count() < min {
+        return Err(Error::field(
+            field,
+            format!("must be at least {min} characters"),
+        ));
     }
     Ok(t.to_owned())
 }
@@ -248,9 +255,9 @@ pub async fn create(
     input: NewCommunity,
     rid: &RequestId,
 ) -> Result<CommunityView> {
-    let name = required("name", &input.name)?;
-    let line1 = required("address.line1", &input.address.line1)?;
-    let city = required("address.city", &input.address.city)?;
+    let name = required("name", &input.name, 2)?;
+    let line1 = required("address.line1", &input.address.line1, 1)?;
+    let city = required("address.city", &input.address.city, 1)?;
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
@@ -423,7 +430,7 @@ pub async fn update(
     let name = patch
         .name
         .as_deref()
-        .map(|n| required("name", n))
+        .map(|n| required("name", n, 2))
         .transpose()?;
     // The derive does not reach inside `Option<Option<_>>`.
     if let Some(Some(c)) = patch.coordinates {
@@ -435,8 +442,8 @@ pub async fn update(
         }
     }
     if let Some(a) = &patch.address {
-        required("address.line1", &a.line1)?;
-        required("address.city", &a.city)?;
+        required("address.line1", &a.line1, 1)?;
+        required("address.city", &a.city, 1)?;
     }
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {

@@ -17,6 +17,11 @@ pub const VARS: &[VarDoc] = &[
         doc: "How long an invite's join token stays valid.",
     },
     VarDoc {
+        name: "COMMUNITY_RESEND_INTERVAL",
+        default: Some("10m"),
+        doc: "The shortest time between two e-mails of one invite: inviting an address again sooner reports `recently_sent` and sends nothing.",
+    },
+    VarDoc {
         name: "COMMUNITY_EXPIRY_INTERVAL",
         default: Some("60s"),
         doc: "How often the community service marks invites whose time is up as expired.",
@@ -28,6 +33,7 @@ pub struct CommunityConfig {
     pub auth: AuthConfig,
     pub invite_key: InviteKey,
     pub invite_ttl: Duration,
+    pub resend_interval: Duration,
     pub expiry_interval: Duration,
 }
 
@@ -46,6 +52,9 @@ impl CommunityConfig {
             invite_key,
             invite_ttl: v
                 .or("COMMUNITY_INVITE_TTL", Dur(Duration::from_secs(7 * 86_400)))
+                .0,
+            resend_interval: v
+                .or("COMMUNITY_RESEND_INTERVAL", Dur(Duration::from_secs(600)))
                 .0,
             expiry_interval: v
                 .or("COMMUNITY_EXPIRY_INTERVAL", Dur(Duration::from_secs(60)))

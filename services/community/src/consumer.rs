@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::state::State;
-use crate::{members, people};
+use crate::{invites, members, people};
 use diesel_async::AsyncPgConnection;
 use events::DomainEvent;
 use events::proto::auth::v1 as auth;
@@ -70,6 +70,9 @@ impl EventHandler for Handler {
             t if t == user::UserDeleted::TYPE => {
                 let e: user::UserDeleted = event.decode()?;
                 let user = id(&e.user_id)?;
+                if let Some(email) = people::verified_email(conn, user).await? {
+                    invites::forget_address(conn, &email, user).await?;
+                }
                 people::forget(conn, user).await?;
                 let left = members::remove_everywhere(conn, &self.state, user, &event.request_id())
                     .await?;

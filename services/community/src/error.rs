@@ -46,6 +46,24 @@ pub enum JoinRefusal {
     CommunityGone,
 }
 
+impl JoinRefusal {
+    /// The `code` of the error envelope: statuses are shared (two 410s, two 409s, two
+    /// 403s), codes are not.
+    pub fn code(self) -> &'static str {
+        use JoinRefusal::*;
+        match self {
+            Unknown => "invite_not_found",
+            NotYours => "invite_not_yours",
+            EmailNotVerified => "email_not_verified",
+            Expired => "invite_expired",
+            Revoked => "invite_revoked",
+            AlreadyUsed => "invite_used",
+            AlreadyMember => "already_member",
+            CommunityGone => "community_gone",
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
@@ -66,7 +84,7 @@ impl From<diesel::result::Error> for Error {
 impl From<JoinRefusal> for ApiError {
     fn from(r: JoinRefusal) -> Self {
         use JoinRefusal::*;
-        match r {
+        let error = match r {
             Unknown => ApiError::not_found("invite").with_message("no invite has this token"),
             NotYours => ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -87,7 +105,8 @@ impl From<JoinRefusal> for ApiError {
             AlreadyUsed => ApiError::conflict("this invite has already been used"),
             AlreadyMember => ApiError::conflict("you are already a member of this community"),
             CommunityGone => ApiError::new(StatusCode::GONE, "this community no longer exists"),
-        }
+        };
+        error.with_code(r.code())
     }
 }
 

@@ -103,6 +103,9 @@ pub enum Outcome {
     Invited,
     /// An active invite existed: it was sent again, same token, same expiry.
     Resent,
+    /// An active invite was e-mailed less than `COMMUNITY_RESEND_INTERVAL` ago: not sent
+    /// again.
+    RecentlySent,
     /// The address belongs to a member of the community: nothing sent.
     AlreadyMember,
     /// Not an e-mail address: nothing sent.
@@ -153,6 +156,9 @@ pub async fn invite(
                 let standing = access::standing(conn, id, caller, true).await?;
                 standing.require_manager()?;
                 let community = standing.community;
+                let resend_before = Utc::now()
+                    - chrono::Duration::from_std(state.resend_interval)
+                        .map_err(|e| Error::Internal(e.into()))?;
 
                 let mut seen = HashSet::new();
                 let parsed: Vec<(String, Option<String>, bool)> = emails
@@ -192,11 +198,22 @@ pub async fn invite(
                     .cloned()
                     .collect();
 
+                // Active, but e-mailed less than COMMUNITY_RESEND_INTERVAL ago: not sent
+                // again, so repeating a request cannot flood an inbox.
+                let mut recent: Vec<Invite> = i::table
+                    .filter(i::community_id.eq(id))
+                    .filter(i::status.eq(Status::Active.as_str()))
+                    .filter(i::email.eq_any(&to_send))
+                    .filter(i::last_sent_at.gt(resend_before))
+                    .select(Invite::as_select())
+                    .load(conn)
+                    .await?;
                 let resent: Vec<Invite> = diesel::update(
                     i::table
                         .filter(i::community_id.eq(id))
                         .filter(i::status.eq(Status::Active.as_str()))
                         .filter(i::expires_at.gt(diesel::dsl::now))
+                        .filter(i::last_sent_at.le(resend_before))
                         .filter(i::email.eq_any(&to_send)),
                 )
                 .set((
@@ -207,7 +224,11 @@ pub async fn invite(
                 .get_results(conn)
                 .await?;
                 let mut resent = rekey(conn, state, resent).await?;
-                let already: HashSet<&str> = resent.iter().map(|r| r.email.as_str()).collect();
+                let already: HashSet<&str> = resent
+                    .iter()
+                    .chain(&recent)
+                    .map(|r| r.email.as_str())
+                    .collect();
 
                 let expires_at = Utc::now()
                     + chrono::Duration::from_std(state.invite_ttl)
@@ -267,28 +288,31 @@ pub async fn invite(
                         .drain(..)
                         .map(|inv| (inv.email.clone(), (Outcome::Resent, inv))),
                 );
-                Ok(parsed
-                    .into_iter()
-                    .map(|(raw, n, first)| {
-                        let (outcome, invite) = match n {
-                            None => (Outcome::Invalid, None),
-                            Some(_) if !first => (Outcome::Duplicate, None),
-                            Some(e) if members.contains(e.as_str()) => {
-                                (Outcome::AlreadyMember, None)
-                            }
-                            Some(e) => match by_email.remove(&e) {
-                                Some((o, inv)) => (o, Some(inv.into())),
-                                // Only reachable if the rows above disagree with themselves.
-                                None => (Outcome::Invalid, None),
-                            },
-                        };
-                        Row {
-                            email: raw,
-                            outcome,
-                            invite,
+                by_email.extend(
+                    recent
+                        .drain(..)
+                        .map(|inv| (inv.email.clone(), (Outcome::RecentlySent, inv))),
+                );
+                let mut rows = Vec::with_capacity(parsed.len());
+                for (raw, n, first) in parsed {
+                    let (outcome, invite) = match n {
+                        None => (Outcome::Invalid, None),
+                        Some(_) if !first => (Outcome::Duplicate, None),
+                        Some(e) if members.contains(e.as_str()) => (Outcome::AlreadyMember, None),
+                        Some(e) => {
+                            let (o, inv) = by_email.remove(&e).ok_or_else(|| {
+                                Error::Internal(anyhow::anyhow!("no invite row for an address"))
+                            })?;
+                            (o, Some(inv.into()))
                         }
-                    })
-                    .collect())
+                    };
+                    rows.push(Row {
+                        email: raw,
+                        outcome,
+                        invite,
+                    });
+                }
+                Ok(rows)
             }
             .scope_boxed()
         })
@@ -298,6 +322,7 @@ pub async fn invite(
         let outcome = match r.outcome {
             Outcome::Invited => "invited",
             Outcome::Resent => "resent",
+            Outcome::RecentlySent => "recently_sent",
             Outcome::AlreadyMember => "already_member",
             Outcome::Invalid => "invalid",
             Outcome::Duplicate => "duplicate",
@@ -389,6 +414,28 @@ pub async fn expire(
         .collect();
     state.outbox.add_records(conn, &records, None).await?;
     Ok(expired.len())
+}
+
+/// The deleted account `user` proved `email`: its open invites are withdrawn and the
+/// address is erased from every invite (no event: nobody is to be told, and an event
+/// would carry the address on).
+pub async fn forget_address(conn: &mut AsyncPgConnection, email: &str, user: Uuid) -> Result<()> {
+    diesel::update(
+        i::table
+            .filter(i::email.eq(email))
+            .filter(i::status.eq(Status::Active.as_str())),
+    )
+    .set((
+        i::status.eq(Status::Revoked.as_str()),
+        i::closed_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await?;
+    diesel::update(i::table.filter(i::email.eq(email)))
+        .set(i::email.eq(format!("deleted-{}@invalid", user.simple())))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// One sweep of the expiry job: batches of 500 until none is due.

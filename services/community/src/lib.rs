@@ -41,6 +41,7 @@ pub async fn run(mut app: App, config: CommunityConfig) -> anyhow::Result<()> {
         outbox: app.outbox,
         invite_key: config.invite_key.clone(),
         invite_ttl: config.invite_ttl,
+        resend_interval: config.resend_interval,
     };
     let verifier = TokenVerifier::new(config.auth.clone()).await?;
     app.spawn_consumer(

@@ -47,14 +47,29 @@ pub async fn join(state: &State, caller: Uuid, token: &str, rid: &RequestId) -> 
     let joined = conn
         .transaction::<_, Error, _>(|conn| {
             async move {
-                let invite: Invite = i::table
+                let (invite_id, community_id): (Uuid, Uuid) = i::table
                     .filter(i::token_hash.eq(&hash))
-                    .select(Invite::as_select())
-                    .for_update()
+                    .select((i::id, i::community_id))
                     .first(conn)
                     .await
                     .optional()?
                     .ok_or(Error::Join(JoinRefusal::Unknown))?;
+                // Locks in the order every writer takes them (community, then invite), or a join
+                // meeting a re-send or a deletion could deadlock. Shared: joins do not wait for
+                // each other; a deletion waits for them, or they see it.
+                let (community_name, manager, deleted): (String, Uuid, Option<DateTime<Utc>>) =
+                    c::table
+                        .find(community_id)
+                        .select((c::name, c::manager_id, c::deleted_at))
+                        .for_share()
+                        .first(conn)
+                        .await?;
+                let invite: Invite = i::table
+                    .find(invite_id)
+                    .select(Invite::as_select())
+                    .for_update()
+                    .first(conn)
+                    .await?;
                 let email = people::verified_email(conn, caller)
                     .await?
                     .ok_or(Error::Join(JoinRefusal::EmailNotVerified))?;
@@ -82,18 +97,9 @@ pub async fn join(state: &State, caller: Uuid, token: &str, rid: &RequestId) -> 
                     }
                     _ => {}
                 }
-                // Shared lock: a deletion of the community waits for the join, or the join
-                // sees it deleted.
-                let community: Option<(String, Uuid)> = c::table
-                    .find(invite.community_id)
-                    .filter(c::deleted_at.is_null())
-                    .select((c::name, c::manager_id))
-                    .for_share()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let (community_name, manager) =
-                    community.ok_or(Error::Join(JoinRefusal::CommunityGone))?;
+                if deleted.is_some() {
+                    return Err(Error::Join(JoinRefusal::CommunityGone));
+                }
                 let joined_at: Option<DateTime<Utc>> = diesel::insert_into(m::table)
                     .values((
                         m::community_id.eq(invite.community_id),

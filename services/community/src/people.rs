@@ -84,6 +84,19 @@ pub async fn set_verified_email(
 ) -> Result<()> {
     let email = email.trim().to_lowercase();
     registered(conn, user).await?;
+    // The address moved here from another account (auth allows it once the other gave it
+    // up): the other no longer proves it.
+    diesel::update(
+        p::table
+            .filter(p::verified_email.eq(&email))
+            .filter(p::user_id.ne(user)),
+    )
+    .set((
+        p::verified_email.eq(None::<String>),
+        p::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await?;
     // A deleted person stays forgotten, whatever arrives late.
     diesel::update(p::table.find(user).filter(p::deleted_at.is_null()))
         .set((

@@ -12,6 +12,8 @@ pub struct State {
     pub outbox: Outbox,
     pub invite_key: InviteKey,
     pub invite_ttl: Duration,
+    /// The shortest time between two e-mails of one invite.
+    pub resend_interval: Duration,
 }
 
 impl State {

@@ -85,6 +85,7 @@ impl ResponseError for Error {
                     success: false,
                     data: None,
                     message: other.message().to_owned(),
+                    code: None,
                     errors: Vec::new(),
                 })
             }

@@ -33,6 +33,10 @@ pub struct ErrorBody {
     #[schema(value_type = Option<Object>)]
     pub data: Option<()>,
     pub message: String,
+    /// A stable, machine-readable reason where clients must tell refusals apart (an
+    /// expired invite from a revoked one); the message is for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }

@@ -17,6 +17,7 @@ pub struct ApiError {
     message: String,
     errors: Vec<FieldError>,
     retry_after_secs: Option<u64>,
+    code: Option<&'static str>,
     cause: Option<anyhow::Error>,
 }
 
@@ -27,6 +28,7 @@ impl ApiError {
             message: message.into(),
             errors: Vec::new(),
             retry_after_secs: None,
+            code: None,
             cause: None,
         }
     }
@@ -81,6 +83,16 @@ impl ApiError {
             cause: Some(cause.into()),
             ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "")
         }
+    }
+
+    /// The same error with a stable `code` clients can branch on.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    pub fn code(&self) -> Option<&'static str> {
+        self.code
     }
 
     /// The same error with another client-facing message.
@@ -144,6 +156,7 @@ impl ResponseError for ApiError {
             success: false,
             data: None,
             message,
+            code: self.code.map(str::to_owned),
             errors: self.errors.clone(),
         })
     }

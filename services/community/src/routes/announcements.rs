@@ -6,7 +6,7 @@ use crate::announcements::{self, AnnouncementView, NewAnnouncement};
 use actix_web::web;
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
-use platform::http::pagination::PageQuery;
+use platform::http::pagination::{PageQuery, Paginated};
 use platform::http::{ApiResult, RequestId, ValidJson};
 use uuid::Uuid;
 
@@ -48,7 +48,7 @@ pub async fn publish(
 /// The current announcements, pinned first.
 #[utoipa::path(get, path = "/api/communities/{id}/announcements", tag = "announcements", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), PageQuery),
-    responses((status = 200, description = "A page of announcements"),
+    responses((status = 200, description = "A page of announcements", body = Paginated<AnnouncementView>),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
 pub async fn list(
     state: Ctx,

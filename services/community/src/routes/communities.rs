@@ -8,7 +8,7 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
-use platform::http::pagination::PageQuery;
+use platform::http::pagination::{PageQuery, Paginated};
 use platform::http::{ApiError, ApiResult, RequestId, ValidJson};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -68,7 +68,7 @@ pub struct ListQuery {
 /// Lists communities: mine, the ones I manage, or (admins) all; filtered and sorted.
 #[utoipa::path(get, path = "/api/communities", tag = "communities", security(("bearer" = [])),
     params(ListQuery),
-    responses((status = 200, description = "A page of communities"),
+    responses((status = 200, description = "A page of communities", body = Paginated<CommunityView>),
         (status = 400, description = "Bad filter or page", body = platform::http::ErrorBody),
         (status = 403, description = "scope=all needs communities.manage", body = platform::http::ErrorBody)))]
 pub async fn list(state: Ctx, user: AuthUser, query: web::Query<ListQuery>) -> ApiResult {

@@ -5,10 +5,11 @@ use super::Ctx;
 use crate::access::Caller;
 use crate::error::Error;
 use crate::invites::{self, InviteView, MAX_BULK, Outcome, Row, Status};
+use actix_web::http::StatusCode;
 use actix_web::web;
 use platform::auth::AuthUser;
-use platform::http::envelope::{created, ok};
-use platform::http::pagination::PageQuery;
+use platform::http::envelope::{created, ok, with_status};
+use platform::http::pagination::{PageQuery, Paginated};
 use platform::http::{ApiError, ApiResult, RequestId, ValidJson};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,17 +23,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{id}/invites/{invite}/revoke", web::post().to(revoke));
 }
 
-/// Invites one address to the community in the path.
+/// Invites one address to a community.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InviteResidentToCommunityRequest {
     #[validate(length(min = 3, max = 254))]
     #[schema(example = "resident@example.com")]
     pub email: String,
+    /// Optional: the community is the one in the path; when given, it must be the same.
+    pub community_id: Option<Uuid>,
 }
 
 /// Invites an e-mail address. A new invite is 201; an active one for the address is sent
-/// again (same token, same expiry) with 200.
+/// again (same token, same expiry) with 200, unless it was e-mailed less than
+/// `COMMUNITY_RESEND_INTERVAL` ago (200, nothing sent, said in `message`).
 #[utoipa::path(post, path = "/api/communities/{id}/invites", tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
     request_body = InviteResidentToCommunityRequest,
@@ -49,14 +53,11 @@ pub async fn invite(
     id: web::Path<Uuid>,
     body: ValidJson<InviteResidentToCommunityRequest>,
 ) -> ApiResult {
-    let rows = invites::invite(
-        &state,
-        id.into_inner(),
-        Caller::of(&user),
-        vec![body.into_inner().email],
-        &rid,
-    )
-    .await?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    if body.community_id.is_some_and(|c| c != id) {
+        return Err(Error::field("communityId", "must be the community of the path").into());
+    }
+    let rows = invites::invite(&state, id, Caller::of(&user), vec![body.email], &rid).await?;
     let row = rows
         .into_iter()
         .next()
@@ -64,6 +65,11 @@ pub async fn invite(
     match (row.outcome, row.invite) {
         (Outcome::Invited, Some(view)) => Ok(created(view)),
         (Outcome::Resent, Some(view)) => Ok(ok(view)),
+        (Outcome::RecentlySent, Some(view)) => Ok(with_status(
+            StatusCode::OK,
+            view,
+            Some("this invite was e-mailed a moment ago; it was not sent again".into()),
+        )),
         (Outcome::AlreadyMember, _) => Err(ApiError::conflict(
             "this address belongs to a member of the community already",
         )),
@@ -84,6 +90,7 @@ pub struct BulkInviteRequest {
 pub struct BulkCounts {
     pub invited: usize,
     pub resent: usize,
+    pub recently_sent: usize,
     pub already_member: usize,
     pub invalid: usize,
     pub duplicate: usize,
@@ -98,7 +105,7 @@ pub struct BulkInviteResult {
 }
 
 /// Invites up to 500 addresses at once, with a result per address (invited, resent,
-/// already_member, invalid, duplicate). One transaction: either every address is handled
+/// recently_sent, already_member, invalid, duplicate). One transaction: either every address is handled
 /// or (on a server error) none is, and repeating the request is safe.
 #[utoipa::path(post, path = "/api/communities/{id}/invites/bulk", tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
@@ -122,6 +129,7 @@ pub async fn bulk(
         *match r.outcome {
             Outcome::Invited => &mut counts.invited,
             Outcome::Resent => &mut counts.resent,
+            Outcome::RecentlySent => &mut counts.recently_sent,
             Outcome::AlreadyMember => &mut counts.already_member,
             Outcome::Invalid => &mut counts.invalid,
             Outcome::Duplicate => &mut counts.duplicate,
@@ -144,7 +152,7 @@ pub struct ListQuery {
 /// A community's invites, newest first, optionally of one status.
 #[utoipa::path(get, path = "/api/communities/{id}/invites", tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), ListQuery),
-    responses((status = 200, description = "A page of invites"),
+    responses((status = 200, description = "A page of invites", body = Paginated<InviteView>),
         (status = 403, description = "Not the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
 pub async fn list(

@@ -6,7 +6,7 @@ use crate::members::{self, MemberView, Membership};
 use actix_web::web;
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
-use platform::http::pagination::PageQuery;
+use platform::http::pagination::{PageQuery, Paginated};
 use platform::http::{ApiResult, RequestId, ValidJson};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -62,7 +62,7 @@ pub struct ListQuery {
 /// The community's members (members, the manager and admins see them).
 #[utoipa::path(get, path = "/api/communities/{id}/members", tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), ListQuery),
-    responses((status = 200, description = "A page of members"),
+    responses((status = 200, description = "A page of members", body = Paginated<MemberView>),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
 pub async fn list(
     state: Ctx,

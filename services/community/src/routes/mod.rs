@@ -56,3 +56,45 @@ where
 {
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    #[test]
+    fn every_route_is_documented_and_pages_have_their_schema() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for (path, methods) in [
+            ("/api/communities", &["get", "post"][..]),
+            ("/api/communities/{id}", &["get", "patch", "delete"]),
+            ("/api/communities/join", &["post"]),
+            ("/api/communities/{id}/invites", &["get", "post"]),
+            ("/api/communities/{id}/invites/bulk", &["post"]),
+            ("/api/communities/{id}/invites/{invite}/revoke", &["post"]),
+            ("/api/communities/{id}/members", &["get"]),
+            ("/api/communities/{id}/members/me", &["delete"]),
+            ("/api/communities/{id}/members/{user}", &["delete"]),
+            ("/api/communities/{id}/members/{user}/role", &["put"]),
+            ("/api/communities/{id}/announcements", &["get", "post"]),
+            (
+                "/api/communities/{id}/announcements/{announcement}",
+                &["delete"],
+            ),
+        ] {
+            for m in methods {
+                assert!(paths[path].get(*m).is_some(), "{m} {path} undocumented");
+            }
+        }
+        for list in [
+            "/api/communities",
+            "/api/communities/{id}/invites",
+            "/api/communities/{id}/members",
+            "/api/communities/{id}/announcements",
+        ] {
+            let schema =
+                &paths[list]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+            assert!(schema.is_object(), "{list}: no page schema");
+        }
+    }
+}

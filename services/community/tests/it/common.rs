@@ -97,6 +97,7 @@ pub async fn start(consume: &[&str]) -> Service {
         outbox: Outbox::new("community"),
         invite_key: community::tokens::InviteKey::from_bytes(Uuid::new_v4().as_bytes()),
         invite_ttl: Duration::from_secs(7 * 86_400),
+        resend_interval: Duration::from_secs(600),
     };
     let keys = Arc::new(TestKeys(Ed25519Key::new("test")));
     let verifier = TokenVerifier::with_key_source(auth_config(), keys.clone())

@@ -32,9 +32,18 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
     .await;
     let (_, join_token) = svc.invite(id, &manager, &email).await;
     // Registered but not verified yet: refused until auth says so.
-    svc.post("/join", json!({ "token": join_token }), &token)
+    common::eventually("the registration", || async {
+        person_known(&svc, resident).await
+    })
+    .await;
+    let r = svc
+        .post("/join", json!({ "token": join_token }), &token)
         .await
         .expect(StatusCode::FORBIDDEN);
+    assert_eq!(r.body["code"], "email_not_verified");
+    // A second community's invite stays open: the deletion below withdraws it.
+    let other = svc.community(&manager, "Other Street").await;
+    svc.invite(other, &manager, &email).await;
     common::publish(
         &auth_topic,
         resident,
@@ -97,6 +106,23 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
     let left: Vec<ev::MemberLeft> = svc.events("community.member.left").await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].user_id, resident.to_string());
+    // The address is gone from the invites (accepted or open), and the open one is closed.
+    let r = svc
+        .get(&format!("/{other}/invites"), &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["items"][0]["status"], "revoked");
+    for community in [id, other] {
+        let r = svc
+            .get(&format!("/{community}/invites"), &manager.token)
+            .await
+            .expect(StatusCode::OK);
+        assert!(
+            !r.body.to_string().contains(&email),
+            "{community}: {}",
+            r.body
+        );
+    }
 
     // A late event does not bring the person back.
     common::publish(
@@ -140,4 +166,48 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
         .await
         .unwrap();
     assert_eq!(kept, (None, None));
+}
+
+async fn person_known(svc: &common::Service, user: Uuid) -> bool {
+    use community::schema::people as p;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let mut conn = platform::db::conn(&svc.state.pool).await.unwrap();
+    p::table
+        .find(user)
+        .select(p::user_id)
+        .first::<Uuid>(&mut conn)
+        .await
+        .is_ok()
+}
+
+/// An address proven by a second account is no longer the first one's (auth lets an
+/// address move once its owner gave it up).
+#[tokio::test]
+async fn a_verified_address_belongs_to_one_person_at_a_time() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Moving Day").await;
+    let first = svc.person(&[]).await;
+    let second = svc.person(&[]).await;
+    let mut conn = platform::db::conn(&svc.state.pool).await.unwrap();
+    community::people::set_verified_email(&mut conn, second.id, &first.email.to_uppercase())
+        .await
+        .unwrap();
+    assert_eq!(
+        community::people::verified_email(&mut conn, first.id)
+            .await
+            .unwrap(),
+        None
+    );
+    drop(conn);
+    let (_, token) = svc.invite(id, &manager, &first.email).await;
+    let r = svc
+        .post("/join", json!({ "token": token }), &first.token)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    assert_eq!(r.body["code"], "email_not_verified");
+    svc.post("/join", json!({ "token": token }), &second.token)
+        .await
+        .expect(StatusCode::CREATED);
 }

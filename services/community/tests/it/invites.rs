@@ -37,6 +37,10 @@ async fn inviting_twice_resends_the_one_active_invite_with_the_same_token() {
         .expect(StatusCode::CREATED);
     assert_eq!(first.data()["status"], "active");
     assert_eq!(first.data()["sentCount"], 1);
+    // Sent a while ago (re-sends closer together than COMMUNITY_RESEND_INTERVAL are not
+    // e-mailed, see below).
+    svc.sql("UPDATE invites SET last_sent_at = now() - interval '11 minutes'")
+        .await;
     let again = svc
         .post(
             &path,
@@ -49,6 +53,22 @@ async fn inviting_twice_resends_the_one_active_invite_with_the_same_token() {
     assert_eq!(again.data()["sentCount"], 2);
     assert_eq!(again.data()["expiresAt"], first.data()["expiresAt"]);
     assert_eq!(active_invites(&svc, "neighbour@example.com").await, 1);
+    // At once again: nothing is sent, and the answer says so.
+    let third = svc
+        .post(
+            &path,
+            json!({ "email": "neighbour@example.com", "communityId": id }),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(third.data()["sentCount"], 2);
+    assert!(
+        third.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not sent again")
+    );
 
     let sent: Vec<ev::InviteCreated> = svc.events("community.invite.created").await;
     assert_eq!(sent.len(), 2, "both sends reach the notification service");
@@ -73,6 +93,16 @@ async fn inviting_twice_resends_the_one_active_invite_with_the_same_token() {
     svc.post(&path, json!({ "email": "not-an-address" }), &manager.token)
         .await
         .expect(StatusCode::BAD_REQUEST);
+    let other = uuid::Uuid::now_v7();
+    let r = svc
+        .post(
+            &path,
+            json!({ "email": "b@example.com", "communityId": other }),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["errors"][0]["field"], "communityId");
 }
 
 #[tokio::test]
@@ -113,6 +143,8 @@ async fn a_bulk_invite_of_500_reports_every_address() {
     let m2 = svc.member(id, &manager).await;
     svc.invite(id, &manager, "pending1@example.com").await;
     svc.invite(id, &manager, "pending2@example.com").await;
+    svc.sql("UPDATE invites SET last_sent_at = now() - interval '1 hour' WHERE status = 'active'")
+        .await;
 
     let mut emails: Vec<String> = Vec::new();
     let mut want: Vec<&str> = Vec::new();
@@ -166,7 +198,7 @@ async fn a_bulk_invite_of_500_reports_every_address() {
     }
     assert_eq!(
         r.data()["counts"],
-        json!({ "invited": 480, "resent": 2, "alreadyMember": 2, "invalid": 6, "duplicate": 10 })
+        json!({ "invited": 480, "resent": 2, "recentlySent": 0, "alreadyMember": 2, "invalid": 6, "duplicate": 10 })
     );
     let sent: Vec<ev::InviteCreated> = svc.events("community.invite.created").await;
     // 4 from the set-up, then one e-mail per invited or re-sent address.
@@ -178,7 +210,7 @@ async fn a_bulk_invite_of_500_reports_every_address() {
         "a re-send repeats its token, new invites differ"
     );
 
-    // Again: every address now has an active invite, so everything valid is re-sent.
+    // Again at once: every address has an invite e-mailed a moment ago, nothing is sent.
     let r = svc
         .post(
             &format!("/{id}/invites/bulk"),
@@ -188,7 +220,10 @@ async fn a_bulk_invite_of_500_reports_every_address() {
         .await
         .expect(StatusCode::OK);
     assert_eq!(r.data()["counts"]["invited"], 0);
-    assert_eq!(r.data()["counts"]["resent"], 482);
+    assert_eq!(r.data()["counts"]["resent"], 0);
+    assert_eq!(r.data()["counts"]["recentlySent"], 482);
+    let after: Vec<ev::InviteCreated> = svc.events("community.invite.created").await;
+    assert_eq!(after.len(), sent.len());
 
     let too_many: Vec<String> = (0..501).map(|n| format!("x{n}@example.com")).collect();
     svc.post(
@@ -277,6 +312,7 @@ async fn invites_are_listed_by_status_and_can_be_revoked() {
         .await
         .expect(StatusCode::GONE);
     assert!(r.body["message"].as_str().unwrap().contains("withdrawn"));
+    assert_eq!(r.body["code"], "invite_revoked");
     let r = svc
         .post(
             &format!("/{id}/invites"),
@@ -302,9 +338,11 @@ async fn the_expiry_sweep_closes_due_invites_and_a_new_invite_gets_a_new_token()
     .await;
 
     // Due but not swept yet: already refused.
-    svc.post("/join", json!({ "token": old_token }), &invitee.token)
+    let r = svc
+        .post("/join", json!({ "token": old_token }), &invitee.token)
         .await
         .expect(StatusCode::GONE);
+    assert_eq!(r.body["code"], "invite_expired");
 
     assert_eq!(community::invites::sweep(&svc.state).await.unwrap(), 1);
     assert_eq!(community::invites::sweep(&svc.state).await.unwrap(), 0);
@@ -377,12 +415,12 @@ async fn concurrent_invites_of_one_address_make_one_invite() {
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)
         .count();
-    let resent = answers
+    let known = answers
         .iter()
         .filter(|r| r.status == StatusCode::OK)
         .count();
     assert_eq!(
-        (created, resent),
+        (created, known),
         (1, 9),
         "{:?}",
         answers.iter().map(|r| r.status).collect::<Vec<_>>()
@@ -397,5 +435,56 @@ async fn concurrent_invites_of_one_address_make_one_invite() {
         .get(&format!("{path}?status=active"), &manager.token)
         .await
         .expect(StatusCode::OK);
-    assert_eq!(r.data()["items"][0]["sentCount"], 10);
+    // The other nine came within the re-send interval: one e-mail in all.
+    assert_eq!(r.data()["items"][0]["sentCount"], 1);
+    let sent: Vec<ev::InviteCreated> = svc.events("community.invite.created").await;
+    assert_eq!(sent.len(), 1);
+}
+
+#[tokio::test]
+async fn a_bulk_invite_that_fails_midway_writes_nothing() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Fragile Fields").await;
+    let (pending, _) = svc.invite(id, &manager, "pending@example.com").await;
+    svc.sql("UPDATE invites SET last_sent_at = now() - interval '1 hour'")
+        .await;
+    // The database refuses one address of the batch, as a crash or a constraint would.
+    svc.sql(
+        "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.email = 'boom@example.com' THEN RAISE EXCEPTION 'boom'; END IF; \
+         RETURN NEW; END $$",
+    )
+    .await;
+    svc.sql(
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON invites FOR EACH ROW \
+         EXECUTE FUNCTION refuse_boom()",
+    )
+    .await;
+    let mut emails: Vec<String> = (0..498).map(|n| format!("ok{n}@example.com")).collect();
+    emails.push("pending@example.com".into());
+    emails.push("boom@example.com".into());
+    let r = svc
+        .post(
+            &format!("/{id}/invites/bulk"),
+            json!({ "emails": emails }),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(r.body["success"], false);
+
+    let r = svc
+        .get(&format!("/{id}/invites"), &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["totalCount"], 1, "no invite of the batch was kept");
+    assert_eq!(r.data()["items"][0]["id"], pending.to_string());
+    assert_eq!(
+        r.data()["items"][0]["sentCount"],
+        1,
+        "the re-send was undone too"
+    );
+    let sent: Vec<ev::InviteCreated> = svc.events("community.invite.created").await;
+    assert_eq!(sent.len(), 1, "no e-mail event of the batch was kept");
 }

@@ -89,6 +89,7 @@ async fn someone_elses_token_is_refused_without_naming_the_invitee() {
         .expect(StatusCode::FORBIDDEN);
     let message = r.body["message"].as_str().unwrap();
     assert!(message.contains("another e-mail address"), "{message}");
+    assert_eq!(r.body["code"], "invite_not_yours");
     assert!(!r.body.to_string().contains(&invitee.email));
     svc.get(&format!("/{id}"), &thief.token)
         .await
@@ -115,6 +116,7 @@ async fn unknown_unverified_and_used_tokens_get_their_own_answers() {
         .await
         .expect(StatusCode::NOT_FOUND);
     assert!(r.body["message"].as_str().unwrap().contains("token"));
+    assert_eq!(r.body["code"], "invite_not_found");
     svc.post("/join", json!({ "token": "" }), &invitee.token)
         .await
         .expect(StatusCode::BAD_REQUEST);
@@ -140,6 +142,7 @@ async fn unknown_unverified_and_used_tokens_get_their_own_answers() {
         .await
         .expect(StatusCode::FORBIDDEN);
     assert!(r.body["message"].as_str().unwrap().contains("verify"));
+    assert_eq!(r.body["code"], "email_not_verified");
 
     // Used, then the member leaves: the token stays used.
     let (_, token) = svc.invite(id, &manager, &invitee.email).await;
@@ -164,6 +167,7 @@ async fn unknown_unverified_and_used_tokens_get_their_own_answers() {
             .unwrap()
             .contains("already been used")
     );
+    assert_eq!(r.body["code"], "invite_used");
     // No token at all: 401.
     let r = svc
         .http
@@ -211,4 +215,29 @@ async fn a_token_presented_twice_at_once_joins_once() {
             .count(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_token_of_a_deleted_community_is_refused() {
+    let svc = common::start(&[]).await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Gone Green").await;
+    let invitee = svc.person(&[]).await;
+    let (_, token) = svc.invite(id, &manager, &invitee.email).await;
+    // Deleted behind the API's back, so the invite is still active: only the community's
+    // own state can refuse the join.
+    svc.sql(&format!(
+        "UPDATE communities SET deleted_at = now() WHERE id = '{id}'"
+    ))
+    .await;
+    let r = svc
+        .post("/join", json!({ "token": token }), &invitee.token)
+        .await
+        .expect(StatusCode::GONE);
+    assert_eq!(r.body["code"], "community_gone");
+    let r = svc
+        .get(&format!("/{id}/members"), &manager.token)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    assert_eq!(r.body["success"], false);
 }
