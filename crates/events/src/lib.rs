@@ -39,6 +39,11 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/community.v1.rs"));
         }
     }
+    pub mod notification {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/notification.v1.rs"));
+        }
+    }
 }
 
 /// A protobuf message that is published as a domain event.
@@ -95,6 +100,8 @@ pub mod types {
     pub const COMMUNITY_MEMBER_REMOVED: &str = "community.member.removed";
     pub const COMMUNITY_MEMBER_ROLE_CHANGED: &str = "community.member.role_changed";
     pub const COMMUNITY_ANNOUNCEMENT_PUBLISHED: &str = "community.announcement.published";
+    pub const NOTIFICATION_SENT: &str = "notification.notification.sent";
+    pub const NOTIFICATION_FAILED: &str = "notification.notification.failed";
 }
 
 /// Ties each message to its topic and type; one line per event.
@@ -148,6 +155,8 @@ domain_events! {
     proto::community::v1::MemberRemoved => COMMUNITY_MEMBER_REMOVED on COMMUNITY_MEMBER,
     proto::community::v1::MemberRoleChanged => COMMUNITY_MEMBER_ROLE_CHANGED on COMMUNITY_MEMBER,
     proto::community::v1::AnnouncementPublished => COMMUNITY_ANNOUNCEMENT_PUBLISHED on COMMUNITY_ANNOUNCEMENT,
+    proto::notification::v1::NotificationSent => NOTIFICATION_SENT on NOTIFICATION_NOTIFICATION,
+    proto::notification::v1::NotificationFailed => NOTIFICATION_FAILED on NOTIFICATION_NOTIFICATION,
 }
 
 /// A protobuf `Timestamp` for a chrono time (events carry times as `google.protobuf.Timestamp`).

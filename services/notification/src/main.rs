@@ -1,0 +1,9 @@
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    platform::app::main(
+        notification::SPEC,
+        notification::config::NotificationConfig::from_vars,
+        notification::run,
+    )
+    .await
+}

@@ -1,0 +1,130 @@
+//! Admin routes (`notifications.broadcast`): broadcasts and the delivery log.
+
+use super::Ctx;
+use crate::broadcasts::{self, Audience, Broadcast, NewBroadcast};
+use crate::catalogue::Channel;
+use crate::deliveries::{self, LogEntry};
+use actix_web::http::StatusCode;
+use actix_web::web;
+use platform::auth::AuthUser;
+use platform::http::envelope::{ok, with_status};
+use platform::http::pagination::{PageQuery, Paginated};
+use platform::http::{ApiResult, ValidJson};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+pub const BROADCAST: &str = "notifications.broadcast";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/broadcasts", web::post().to(broadcast))
+        .route("/admin/broadcasts/{id}", web::get().to(get_broadcast))
+        .route("/admin/deliveries", web::get().to(deliveries));
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BroadcastRequest {
+    pub audience: Audience,
+    /// The role name (`role`) or community id (`community`).
+    pub target: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    pub title: String,
+    #[validate(length(min = 1, max = 5000))]
+    pub body: String,
+    /// Any of in_app, push, email (default: in_app and push).
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    /// Promotional messages reach only people who accept promotions.
+    #[serde(default)]
+    pub promotional: bool,
+}
+
+/// Starts a broadcast; it is sent in the background (202, poll its progress).
+#[utoipa::path(post, path = "/api/notifications/admin/broadcasts", tag = "admin", security(("bearer" = [])),
+    request_body = BroadcastRequest,
+    responses((status = 202, description = "Queued", body = Broadcast),
+        (status = 400, description = "Invalid fields", body = platform::http::ErrorBody),
+        (status = 403, description = "Needs notifications.broadcast", body = platform::http::ErrorBody)))]
+pub async fn broadcast(state: Ctx, user: AuthUser, body: ValidJson<BroadcastRequest>) -> ApiResult {
+    user.require(BROADCAST)?;
+    let b = body.into_inner();
+    let mut channels = if b.channels.is_empty() {
+        vec![Channel::InApp, Channel::Push]
+    } else {
+        b.channels
+    };
+    if channels.contains(&Channel::Sms) {
+        return Err(crate::error::Error::field(
+            "channels",
+            "broadcasts go by in_app, push or email",
+        )
+        .into());
+    }
+    channels.dedup();
+    let created = broadcasts::create(
+        &state,
+        user.id(),
+        NewBroadcast {
+            audience: b.audience,
+            target: b.target,
+            title: b.title,
+            body: b.body,
+            channels,
+            promotional: b.promotional,
+        },
+    )
+    .await?;
+    Ok(with_status(StatusCode::ACCEPTED, created, None))
+}
+
+/// A broadcast and its progress.
+#[utoipa::path(get, path = "/api/notifications/admin/broadcasts/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Broadcast id")),
+    responses((status = 200, description = "The broadcast", body = Broadcast),
+        (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+pub async fn get_broadcast(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
+    user.require(BROADCAST)?;
+    Ok(ok(broadcasts::get(&state, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+    /// queued, sent or failed.
+    pub status: Option<String>,
+    /// The event or broadcast id.
+    pub source: Option<Uuid>,
+}
+
+/// The delivery log, newest first (destinations masked, contents never shown).
+#[utoipa::path(get, path = "/api/notifications/admin/deliveries", tag = "admin", security(("bearer" = [])),
+    params(LogQuery),
+    responses((status = 200, description = "A page of deliveries", body = Paginated<LogEntry>),
+        (status = 403, description = "Needs notifications.broadcast", body = platform::http::ErrorBody)))]
+pub async fn deliveries(state: Ctx, user: AuthUser, query: web::Query<LogQuery>) -> ApiResult {
+    user.require(BROADCAST)?;
+    let q = query.into_inner();
+    if let Some(s) = q.status.as_deref()
+        && !matches!(s, "queued" | "sent" | "failed")
+    {
+        return Err(crate::error::Error::field("status", "queued, sent or failed").into());
+    }
+    let page = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    }
+    .resolve()?;
+    let mut conn = platform::db::conn(&state.pool).await?;
+    Ok(ok(deliveries::log(
+        &mut conn,
+        q.status.as_deref(),
+        q.source,
+        page,
+    )
+    .await?))
+}

@@ -1,0 +1,68 @@
+//! HTTP routes under `/api/notifications`.
+
+mod admin;
+mod mine;
+
+use crate::state::State;
+use actix_web::web;
+use platform::auth::TokenVerifier;
+use platform::http::openapi::BearerAuth;
+use utoipa::OpenApi;
+
+pub const PREFIX: &str = "/api/notifications";
+
+pub type Ctx = web::Data<State>;
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVerifier) {
+    cfg.app_data(web::Data::new(state))
+        .app_data(web::Data::new(verifier))
+        .service(
+            web::scope(PREFIX)
+                .route(
+                    "/openapi.json",
+                    web::get().to(platform::http::openapi::serve::<ApiDoc>),
+                )
+                // Fixed paths before `/{id}`.
+                .configure(admin::routes)
+                .configure(mine::routes),
+        );
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Notification service", description = "In-app inbox, push tokens, broadcasts and the delivery log; e-mail, SMS and push are sent from events."),
+    paths(
+        mine::list, mine::unread_count, mine::read, mine::read_all, mine::delete,
+        mine::register_token, mine::list_tokens, mine::remove_token,
+        admin::broadcast, admin::get_broadcast, admin::deliveries,
+    ),
+    components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for (path, method) in [
+            ("/api/notifications", "get"),
+            ("/api/notifications/unread-count", "get"),
+            ("/api/notifications/{id}/read", "post"),
+            ("/api/notifications/read-all", "post"),
+            ("/api/notifications/{id}", "delete"),
+            ("/api/notifications/push-tokens", "post"),
+            ("/api/notifications/push-tokens", "get"),
+            ("/api/notifications/push-tokens/{id}", "delete"),
+            ("/api/notifications/admin/broadcasts", "post"),
+            ("/api/notifications/admin/broadcasts/{id}", "get"),
+            ("/api/notifications/admin/deliveries", "get"),
+        ] {
+            assert!(paths[path].get(method).is_some(), "{method} {path}");
+        }
+    }
+}
