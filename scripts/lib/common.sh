@@ -5,6 +5,14 @@ STATE="${STACK_STATE_DIR:-$ROOT/.state}"
 PG_PORT="${STACK_PG_PORT:-55432}"
 REDIS_PORT="${STACK_REDIS_PORT:-56379}"
 KAFKA_PORT="${STACK_KAFKA_PORT:-59092}"
+SMTP_PORT="${STACK_SMTP_PORT:-51025}"
+MAIL_WEB_PORT="${STACK_MAIL_WEB_PORT:-51080}"
+# The dev inbox (maildev, npm) and the tests' SMTP server (aiosmtpd, PyPI): installed once
+# per machine, outside the checkout, like tansu.
+TOOLS_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}"
+MAILDEV_VERSION="2.2.1"
+MAILDEV_DIR="$TOOLS_CACHE/maildev-$MAILDEV_VERSION"
+SMTP_SINK_VENV="$TOOLS_CACHE/aiosmtpd-venv"
 TANSU_VERSION="0.6.0"
 # Built once per machine, outside the checkout, so fresh clones (and CI) reuse it.
 TANSU_CACHE="${TANSU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tansu-$TANSU_VERSION}"
@@ -46,6 +54,7 @@ pid_of() {
     postgres) f="$STATE/postgres/postmaster.pid"; expect="postgres" ;;
     redis) f="$STATE/run/redis.pid"; expect="redis-server" ;;
     broker) f="$STATE/run/broker.pid"; expect="tansu" ;;
+    mail) f="$STATE/run/mail.pid"; expect="maildev" ;;
     *) f="$STATE/run/$1.pid"; expect="$1" ;;
   esac
   [[ -f "$f" ]] || return 0
@@ -230,6 +239,38 @@ redis_up() {
   wait_port 127.0.0.1 "$REDIS_PORT" 20 && [[ -n "$(pid_of redis)" ]] \
     || die "Redis did not start; see $STATE/logs/redis.log"
   ok "redis running"
+}
+
+# ---------------------------------------------------------------- mail
+
+ensure_mail_tools() {
+  command -v npm >/dev/null || apt_install nodejs npm
+  if [[ ! -x "$MAILDEV_DIR/node_modules/.bin/maildev" ]]; then
+    step "installing maildev $MAILDEV_VERSION from npm (the dev inbox)"
+    npm install --silent --no-audit --no-fund --prefix "$MAILDEV_DIR" "maildev@$MAILDEV_VERSION" \
+      >/dev/null 2>&1 9>&- || die "installing maildev from npm failed"
+  fi
+  if ! "$SMTP_SINK_VENV/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+    step "installing aiosmtpd from PyPI (the SMTP server the tests read mail from)"
+    python3 -m venv "$SMTP_SINK_VENV" && "$SMTP_SINK_VENV/bin/pip" install -q "aiosmtpd==1.4.6" \
+      >/dev/null 2>&1 9>&- || die "installing aiosmtpd from PyPI failed"
+  fi
+}
+
+# A real SMTP server with a web page to read what the platform sent (and a REST API the
+# end-to-end suite reads the mail from).
+mail_up() {
+  ensure_mail_tools
+  if [[ -n "$(pid_of mail)" ]]; then ok "dev inbox already running: http://127.0.0.1:$MAIL_WEB_PORT"; return; fi
+  port_busy "$SMTP_PORT" && die "port $SMTP_PORT is taken by another program (set STACK_SMTP_PORT)"
+  step "starting the dev inbox (maildev): SMTP 127.0.0.1:$SMTP_PORT, web http://127.0.0.1:$MAIL_WEB_PORT"
+  mkdir -p "$STATE/mail"
+  setsid "$MAILDEV_DIR/node_modules/.bin/maildev" --smtp "$SMTP_PORT" --web "$MAIL_WEB_PORT" \
+    --ip 127.0.0.1 --mail-directory "$STATE/mail" >>"$STATE/logs/mail.log" 2>&1 9>&- &
+  echo $! >"$STATE/run/mail.pid"
+  wait_port 127.0.0.1 "$SMTP_PORT" 30 && wait_port 127.0.0.1 "$MAIL_WEB_PORT" 30 \
+    || die "the dev inbox did not start; see $STATE/logs/mail.log"
+  ok "dev inbox running"
 }
 
 # ---------------------------------------------------------------- broker

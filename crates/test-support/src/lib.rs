@@ -11,9 +11,11 @@
 //! the stack's defaults when they are unset.
 
 mod process;
+pub mod smtp;
 pub mod tokens;
 
 pub use process::{BrokerProcess, PgProcess, free_port};
+pub use smtp::SmtpSink;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::future::Future;
