@@ -4,7 +4,7 @@
 //!
 //! The journeys are in `tests/it/`; every later service adds its own there.
 
-pub mod letters;
+pub mod mailbox;
 
 use anyhow::{Context, bail};
 use reqwest::{Method, StatusCode};

@@ -1,12 +1,10 @@
 //! A community comes to life: a manager registers and creates it, invites an address; the
-//! resident registers with that address, verifies it, joins with the invite's token; the
-//! manager sees the new member. The verification link and the join token are taken from
-//! the events their e-mails are made from (`e2e::letters`) until the notification service
-//! sends the e-mails.
+//! resident registers with that address, verifies it with the link from the e-mail, joins
+//! with the token from the invite e-mail (both sent over SMTP by the notification service
+//! and read from the dev inbox); the manager sees the new member and an unread in-app
+//! notice of it.
 
-use e2e::{Client, PASSWORD, eventually, letters, unique_email};
-use events::proto::auth::v1::EmailVerificationRequested;
-use events::proto::community::v1::InviteCreated;
+use e2e::{Client, PASSWORD, eventually, mailbox, unique_email};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -24,11 +22,24 @@ async fn register(app: &mut Client, email: &str, role: &str) -> anyhow::Result<S
     Ok(login["user"]["id"].as_str().unwrap_or_default().to_owned())
 }
 
+/// Follows the link of the verification e-mail, as its reader would.
+async fn verify_email(app: &Client, email: &str) -> anyhow::Result<()> {
+    let mail = mailbox::find(email, "Confirm your e-mail", WITHIN).await?;
+    let token = mail
+        .link_token()
+        .ok_or_else(|| anyhow::anyhow!("no link in {mail:?}"))?;
+    app.post("/api/auth/verify-email", &json!({ "token": token }))
+        .await?
+        .expect_status(StatusCode::OK)?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn manager_invites_resident_joins_manager_sees_the_member() -> anyhow::Result<()> {
     let mut manager = Client::new().await?;
     let manager_email = unique_email("manager");
     register(&mut manager, &manager_email, "community_manager").await?;
+    verify_email(&manager, &manager_email).await?;
 
     let created = manager
         .post(
@@ -56,30 +67,22 @@ async fn manager_invites_resident_joins_manager_sees_the_member() -> anyhow::Res
     // The resident signs up with the invited address and proves it.
     let mut resident = Client::new().await?;
     let resident_id = register(&mut resident, &resident_email, "resident").await?;
-    let verification =
-        letters::find::<EmailVerificationRequested>(WITHIN, |e| e.email == resident_email).await?;
-    resident
-        .post(
-            "/api/auth/verify-email",
-            &json!({ "token": verification.token }),
-        )
-        .await?
-        .expect_status(StatusCode::OK)?;
+    verify_email(&resident, &resident_email).await?;
 
     // A stranger sees nothing of the community.
     let stranger = resident.get(&format!("/api/communities/{id}")).await?;
     assert_eq!(stranger.status, StatusCode::NOT_FOUND, "{}", stranger.body);
 
-    let invite = letters::find::<InviteCreated>(WITHIN, |e| {
-        e.email == resident_email && e.community_id == id
-    })
-    .await?;
-    assert_eq!(invite.community_name, "Acacia Avenue");
+    let invite = mailbox::find(&resident_email, "Acacia Avenue", WITHIN).await?;
+    assert!(invite.html.contains("Acacia Avenue"), "{invite:?}");
+    let invite_token = invite
+        .link_token()
+        .ok_or_else(|| anyhow::anyhow!("no link in {invite:?}"))?;
     // The community service learns of the verification through Kafka: until then the
     // join is refused with "verify your e-mail".
     let joined = eventually("the join", WITHIN, || async {
         let answer = resident
-            .post("/api/communities/join", &json!({ "token": invite.token }))
+            .post("/api/communities/join", &json!({ "token": invite_token }))
             .await?;
         match answer.status {
             StatusCode::CREATED => Ok(Some(answer.data().clone())),
@@ -121,5 +124,21 @@ async fn manager_invites_resident_joins_manager_sees_the_member() -> anyhow::Res
         )
         .await?;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    // The manager is told: an unread in-app notification (and an e-mail).
+    let notice = eventually("the manager's notification", WITHIN, || async {
+        let answer = manager.get("/api/notifications?unread=true").await?;
+        let data = answer.expect_status(StatusCode::OK)?;
+        Ok(data["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|n| n["kind"] == "member_joined"))
+            .cloned())
+    })
+    .await?;
+    assert_eq!(notice["title"], "New member in Acacia Avenue");
+    assert_eq!(notice["data"]["communityId"], id.as_str());
+    let count = manager.get("/api/notifications/unread-count").await?;
+    assert!(count.expect_status(StatusCode::OK)?["unread"].as_i64() >= Some(1));
+    mailbox::find(&manager_email, "joined Acacia Avenue", WITHIN).await?;
     Ok(())
 }
