@@ -2,9 +2,7 @@
 //! an HTTP server on a free port, and access tokens signed by a test key it trusts.
 
 use community::state::State;
-use futures::future::BoxFuture;
-use jsonwebtoken::jwk::JwkSet;
-use platform::auth::{AuthConfig, Claims, KeySource, TokenVerifier};
+use platform::auth::TokenVerifier;
 use platform::config::Secret;
 use platform::db::DbConfig;
 use platform::http::health::Readiness;
@@ -17,7 +15,6 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use test_support::TestDb;
-use test_support::tokens::Ed25519Key;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -26,19 +23,8 @@ pub use test_support::eventually;
 pub const CREATE: &str = "communities.create";
 pub const MANAGE: &str = "communities.manage";
 
-fn auth_config() -> AuthConfig {
-    AuthConfig {
-        jwks_url: String::new(),
-        issuer: "neighbourly-auth".into(),
-        audience: "neighbourly".into(),
-        redis_url: Secret::new(test_support::redis_url()),
-        leeway: Duration::from_secs(5),
-        min_refresh_interval: Duration::from_millis(100),
-    }
-}
-
 pub fn kafka() -> KafkaConfig {
-    KafkaConfig::new(test_support::kafka_bootstrap(), "community-it")
+    harness::kafka("community-it")
 }
 
 async fn db() -> TestDb {
@@ -53,21 +39,11 @@ async fn db() -> TestDb {
     .expect("test database")
 }
 
-/// The test's token issuer: one Ed25519 key, served to the verifier as a JWKS.
-struct TestKeys(Ed25519Key);
-
-impl KeySource for TestKeys {
-    fn fetch(&self) -> BoxFuture<'_, anyhow::Result<JwkSet>> {
-        let jwks = self.0.jwks();
-        Box::pin(async move { Ok(serde_json::from_value(jwks)?) })
-    }
-}
-
 pub struct Service {
     pub base: String,
     pub http: reqwest::Client,
     pub state: State,
-    keys: Arc<TestKeys>,
+    keys: Arc<harness::TestKeys>,
     pub shutdown: CancellationToken,
     pub _db: TestDb,
 }
@@ -99,8 +75,8 @@ pub async fn start(consume: &[&str]) -> Service {
         invite_ttl: Duration::from_secs(7 * 86_400),
         resend_interval: Duration::from_secs(600),
     };
-    let keys = Arc::new(TestKeys(Ed25519Key::new("test")));
-    let verifier = TokenVerifier::with_key_source(auth_config(), keys.clone())
+    let keys = Arc::new(harness::TestKeys::default());
+    let verifier = TokenVerifier::with_key_source(harness::auth_config(), keys.clone())
         .await
         .unwrap();
     let shutdown = CancellationToken::new();
@@ -154,21 +130,7 @@ impl Resp {
 
 impl Service {
     pub fn token(&self, sub: Uuid, perms: &[&str]) -> String {
-        let now = chrono::Utc::now().timestamp();
-        self.keys
-            .0
-            .sign(&Claims {
-                sub,
-                sid: Uuid::now_v7(),
-                roles: vec![],
-                perms: perms.iter().map(|p| (*p).to_owned()).collect(),
-                iss: "neighbourly-auth".into(),
-                aud: "neighbourly".into(),
-                iat: now,
-                exp: now + 900,
-                jti: Some(Uuid::new_v4()),
-            })
-            .unwrap()
+        self.keys.token(sub, perms).unwrap()
     }
 
     /// A person with a verified e-mail the service knows of, holding `perms`.
@@ -274,23 +236,9 @@ impl Service {
 
     /// Events of `event_type` in this service's outbox, oldest first.
     pub async fn events<E: prost::Message + Default>(&self, event_type: &str) -> Vec<E> {
-        use diesel::prelude::*;
-        use diesel_async::RunQueryDsl;
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Bytea)]
-            payload: Vec<u8>,
-        }
-        let mut conn = platform::db::conn(&self.state.pool).await.unwrap();
-        let rows: Vec<Row> =
-            diesel::sql_query("SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id")
-                .bind::<diesel::sql_types::Text, _>(event_type)
-                .load(&mut conn)
-                .await
-                .unwrap();
-        rows.into_iter()
-            .map(|r| E::decode(r.payload.as_slice()).unwrap())
-            .collect()
+        harness::outbox_events(&self.state.pool, event_type)
+            .await
+            .unwrap()
     }
 
     /// Runs a statement against the service's database (to move time, mostly).
@@ -306,30 +254,12 @@ impl Service {
 
 /// A private topic (and DLQ) standing in for a real one.
 pub async fn private_topic(name: &str) -> String {
-    let t = test_support::unique(&format!("test.{name}"));
-    platform::kafka::admin::ensure_topics(&kafka(), &[t.clone(), events::topics::dlq_of(&t)], 3)
-        .await
-        .unwrap();
-    t
+    harness::private_topic(&kafka(), name).await.unwrap()
 }
 
 /// Publishes `event` on `topic` as another service's relay would.
 pub async fn publish<E: events::DomainEvent>(topic: &str, key: Uuid, event: &E) {
-    use rdkafka::producer::{FutureProducer, FutureRecord};
-    let producer: FutureProducer = kafka().producer_config().create().unwrap();
-    let mut env = events::Envelope::new("test", E::TYPE);
-    env.subject = Some(format!("user/{key}"));
-    let payload = event.encode_to_vec();
-    let key = key.to_string();
-    producer
-        .send(
-            FutureRecord::to(topic)
-                .key(key.as_bytes())
-                .payload(&payload)
-                .headers(platform::kafka::headers::to_kafka(&env)),
-            Duration::from_secs(30),
-        )
+    harness::publish(&kafka(), topic, &key.to_string(), event, Uuid::now_v7())
         .await
-        .map_err(|(e, _)| e)
         .unwrap();
 }

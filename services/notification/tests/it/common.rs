@@ -3,11 +3,10 @@
 //! of its own, recording SMS and push senders, and access tokens from a test key.
 
 use futures::future::BoxFuture;
-use jsonwebtoken::jwk::JwkSet;
 use notification::channels::{PushSender, Receipt, SendError, SmsSender};
 use notification::config::DispatchConfig;
 use notification::state::{Senders, State};
-use platform::auth::{AuthConfig, Claims, KeySource, TokenVerifier};
+use platform::auth::TokenVerifier;
 use platform::config::Secret;
 use platform::db::DbConfig;
 use platform::http::health::Readiness;
@@ -19,7 +18,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use test_support::tokens::Ed25519Key;
 use test_support::{SmtpSink, TestDb};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -27,7 +25,7 @@ use uuid::Uuid;
 pub use test_support::eventually;
 
 fn kafka() -> KafkaConfig {
-    KafkaConfig::new(test_support::kafka_bootstrap(), "notification-it")
+    harness::kafka("notification-it")
 }
 
 async fn db() -> TestDb {
@@ -40,15 +38,6 @@ async fn db() -> TestDb {
     })
     .await
     .expect("test database")
-}
-
-struct TestKeys(Ed25519Key);
-
-impl KeySource for TestKeys {
-    fn fetch(&self) -> BoxFuture<'_, anyhow::Result<JwkSet>> {
-        let jwks = self.0.jwks();
-        Box::pin(async move { Ok(serde_json::from_value(jwks)?) })
-    }
 }
 
 /// SMS or push messages "sent", for tests that check who got what.
@@ -94,7 +83,7 @@ pub struct Service {
     pub smtp: SmtpSink,
     pub sms: Recorder,
     pub push: Recorder,
-    keys: Arc<TestKeys>,
+    keys: Arc<harness::TestKeys>,
     pub shutdown: CancellationToken,
     pub _db: TestDb,
 }
@@ -139,27 +128,14 @@ pub async fn start() -> Service {
             ..DispatchConfig::default()
         },
     };
-    let keys = Arc::new(TestKeys(Ed25519Key::new("test")));
-    let auth = AuthConfig {
-        jwks_url: String::new(),
-        issuer: "neighbourly-auth".into(),
-        audience: "neighbourly".into(),
-        redis_url: Secret::new(test_support::redis_url()),
-        leeway: Duration::from_secs(5),
-        min_refresh_interval: Duration::from_millis(100),
-    };
-    let verifier = TokenVerifier::with_key_source(auth, keys.clone())
+    let keys = Arc::new(harness::TestKeys::default());
+    let verifier = TokenVerifier::with_key_source(harness::auth_config(), keys.clone())
         .await
         .unwrap();
     let shutdown = CancellationToken::new();
-    let topic = test_support::unique("test.notification-in");
-    platform::kafka::admin::ensure_topics(
-        &kafka(),
-        &[topic.clone(), events::topics::dlq_of(&topic)],
-        3,
-    )
-    .await
-    .unwrap();
+    let topic = harness::private_topic(&kafka(), "notification-in")
+        .await
+        .unwrap();
     let runner = ConsumerRunner::new(
         pool.clone(),
         &kafka(),
@@ -217,21 +193,7 @@ impl Resp {
 
 impl Service {
     pub fn token(&self, sub: Uuid, perms: &[&str]) -> String {
-        let now = chrono::Utc::now().timestamp();
-        self.keys
-            .0
-            .sign(&Claims {
-                sub,
-                sid: Uuid::now_v7(),
-                roles: vec![],
-                perms: perms.iter().map(|p| (*p).to_owned()).collect(),
-                iss: "neighbourly-auth".into(),
-                aud: "neighbourly".into(),
-                iat: now,
-                exp: now + 900,
-                jti: Some(Uuid::new_v4()),
-            })
-            .unwrap()
+        self.keys.token(sub, perms).unwrap()
     }
 
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>, token: &str) -> Resp {
@@ -255,21 +217,8 @@ impl Service {
 
     /// Publishes `event` with the CloudEvents id `id` (the same id twice is a redelivery).
     pub async fn publish_as<E: events::DomainEvent>(&self, key: &str, event: &E, id: Uuid) {
-        use rdkafka::producer::{FutureProducer, FutureRecord};
-        let producer: FutureProducer = kafka().producer_config().create().unwrap();
-        let mut env = events::Envelope::new("test", E::TYPE);
-        env.id = id;
-        let payload = event.encode_to_vec();
-        producer
-            .send(
-                FutureRecord::to(&self.topic)
-                    .key(key.as_bytes())
-                    .payload(&payload)
-                    .headers(platform::kafka::headers::to_kafka(&env)),
-                Duration::from_secs(30),
-            )
+        harness::publish(&kafka(), &self.topic, key, event, id)
             .await
-            .map_err(|(e, _)| e)
             .unwrap();
     }
 

@@ -3,7 +3,7 @@
 
 use futures::future::BoxFuture;
 use jsonwebtoken::jwk::JwkSet;
-use platform::auth::{AuthConfig, Claims, KeySource, TokenVerifier};
+use platform::auth::{AuthConfig, KeySource, TokenVerifier};
 use platform::config::Secret;
 use platform::db::DbConfig;
 use platform::http::health::Readiness;
@@ -16,28 +16,16 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use test_support::TestDb;
-use test_support::tokens::Ed25519Key;
 use tokio_util::sync::CancellationToken;
 use user::state::State;
 use uuid::Uuid;
 
-pub fn redis_url() -> String {
-    test_support::redis_url()
-}
-
 pub fn auth_config() -> AuthConfig {
-    AuthConfig {
-        jwks_url: String::new(),
-        issuer: "neighbourly-auth".into(),
-        audience: "neighbourly".into(),
-        redis_url: Secret::new(redis_url()),
-        leeway: Duration::from_secs(5),
-        min_refresh_interval: Duration::from_millis(100),
-    }
+    harness::auth_config()
 }
 
 pub fn kafka() -> KafkaConfig {
-    KafkaConfig::new(test_support::kafka_bootstrap(), "user-it")
+    harness::kafka("user-it")
 }
 
 pub async fn db() -> TestDb {
@@ -52,36 +40,22 @@ pub async fn db() -> TestDb {
     .expect("test database")
 }
 
-/// The test's token issuer: one Ed25519 key, served to the verifier as a JWKS.
-pub struct TestKeys(Ed25519Key);
+/// The test's token issuer (see `harness::TestKeys`).
+pub struct TestKeys(harness::TestKeys);
 
 impl TestKeys {
     fn new() -> Self {
-        Self(Ed25519Key::new("test"))
+        Self(harness::TestKeys::default())
     }
 
     pub fn token(&self, sub: Uuid, perms: &[&str]) -> String {
-        let now = chrono::Utc::now().timestamp();
-        self.0
-            .sign(&Claims {
-                sub,
-                sid: Uuid::now_v7(),
-                roles: vec![],
-                perms: perms.iter().map(|p| (*p).to_owned()).collect(),
-                iss: "neighbourly-auth".into(),
-                aud: "neighbourly".into(),
-                iat: now,
-                exp: now + 900,
-                jti: Some(Uuid::new_v4()),
-            })
-            .unwrap()
+        self.0.token(sub, perms).unwrap()
     }
 }
 
 impl KeySource for TestKeys {
     fn fetch(&self) -> BoxFuture<'_, anyhow::Result<JwkSet>> {
-        let jwks = self.0.jwks();
-        Box::pin(async move { Ok(serde_json::from_value(jwks)?) })
+        self.0.fetch()
     }
 }
 
@@ -151,11 +125,7 @@ pub async fn start(auth_topic: &str, key_source: Option<Arc<dyn KeySource>>) -> 
 
 /// A private topic (and DLQ) standing in for a real one.
 pub async fn private_topic(name: &str) -> String {
-    let t = test_support::unique(&format!("test.{name}"));
-    platform::kafka::admin::ensure_topics(&kafka(), &[t.clone(), events::topics::dlq_of(&t)], 3)
-        .await
-        .unwrap();
-    t
+    harness::private_topic(&kafka(), name).await.unwrap()
 }
 
 pub struct Resp {
@@ -197,46 +167,17 @@ impl Service {
 
     /// Events of `event_type` in this service's outbox, oldest first.
     pub async fn events<E: prost::Message + Default>(&self, event_type: &str) -> Vec<E> {
-        use diesel::prelude::*;
-        use diesel_async::RunQueryDsl;
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Bytea)]
-            payload: Vec<u8>,
-        }
-        let mut conn = platform::db::conn(&self.state.pool).await.unwrap();
-        let rows: Vec<Row> =
-            diesel::sql_query("SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id")
-                .bind::<diesel::sql_types::Text, _>(event_type)
-                .load(&mut conn)
-                .await
-                .unwrap();
-        rows.into_iter()
-            .map(|r| E::decode(r.payload.as_slice()).unwrap())
-            .collect()
+        harness::outbox_events(&self.state.pool, event_type)
+            .await
+            .unwrap()
     }
 }
 
 /// Publishes `event` on `topic` with the given CloudEvents id, as the auth service's relay
 /// would (publishing twice with one id is a redelivery).
 pub async fn publish<E: events::DomainEvent>(topic: &str, key: Uuid, event: &E, id: Uuid) {
-    use rdkafka::producer::{FutureProducer, FutureRecord};
-    let producer: FutureProducer = kafka().producer_config().create().unwrap();
-    let mut env = events::Envelope::new("auth", E::TYPE);
-    env.id = id;
-    env.subject = Some(format!("user/{key}"));
-    let payload = event.encode_to_vec();
-    let key = key.to_string();
-    producer
-        .send(
-            FutureRecord::to(topic)
-                .key(key.as_bytes())
-                .payload(&payload)
-                .headers(platform::kafka::headers::to_kafka(&env)),
-            Duration::from_secs(30),
-        )
+    harness::publish(&kafka(), topic, &key.to_string(), event, id)
         .await
-        .map_err(|(e, _)| e)
         .unwrap();
 }
 
