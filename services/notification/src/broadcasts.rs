@@ -51,7 +51,7 @@ pub struct Broadcast {
     pub promotional: bool,
     /// queued, running or done.
     pub status: String,
-    /// People reached so far.
+    /// People a message was queued or stored for so far.
     pub recipients: i32,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -161,6 +161,7 @@ pub async fn advance(state: &State) -> Result<usize> {
                 .await?;
             let channels: Vec<Channel> = job.channels.iter().filter_map(|c| Channel::parse(c)).collect();
             let category = if job.promotional { Category::Promotional } else { Category::Activity };
+            let mut reached = 0i32;
             for person in &people {
                 let message = Message {
                     source: job.id,
@@ -169,11 +170,15 @@ pub async fn advance(state: &State) -> Result<usize> {
                     channels: &channels,
                     vars: serde_json::json!({ "name": person.greeting(), "title": job.title, "body": job.body }),
                     data: serde_json::json!({ "broadcastId": job.id }),
+                    expires_at: None,
                 };
-                notify::send(conn, state, &message, To::User(person)).await?;
+                // Reached: at least one message queued or stored for them (preferences may
+                // leave someone with none).
+                if notify::send(conn, state, &message, To::User(person)).await? > 0 {
+                    reached += 1;
+                }
             }
-            let reached = i32::try_from(people.len()).unwrap_or(i32::MAX);
-            let finished = i64::from(reached) < BATCH;
+            let finished = i64::try_from(people.len()).unwrap_or(0) < BATCH;
             diesel::update(b::table.find(job.id))
                 .set((
                     b::cursor.eq(people.last().map(|p| p.user_id).or(job.cursor)),

@@ -48,7 +48,9 @@ impl Channel {
 /// Whether a person's preferences apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
-    /// Security and account messages (codes, resets, lockouts, invites): always sent.
+    /// Security and account messages (codes, resets, lockouts, invites): always sent. When
+    /// such a type lists both e-mail and SMS, SMS is the fallback for people without a
+    /// verified address.
     Essential,
     /// Activity in the person's communities: each channel as the person chose.
     Activity,
@@ -90,25 +92,25 @@ pub const PASSWORD_RESET: Kind = Kind {
 pub const NEW_DEVICE: Kind = Kind {
     name: "new_device",
     category: Category::Essential,
-    channels: &[Email, InApp],
+    channels: &[Email, Sms, InApp],
     variables: &["name", "device", "ip"],
 };
 pub const ACCOUNT_LOCKED: Kind = Kind {
     name: "account_locked",
     category: Category::Essential,
-    channels: &[Email, InApp],
+    channels: &[Email, Sms, InApp],
     variables: &["name", "locked_until", "failed_attempts"],
 };
 pub const ACCOUNT_SUSPENDED: Kind = Kind {
     name: "account_suspended",
     category: Category::Essential,
-    channels: &[Email],
+    channels: &[Email, Sms],
     variables: &["name", "reason", "until"],
 };
 pub const ACCOUNT_BANNED: Kind = Kind {
     name: "account_banned",
     category: Category::Essential,
-    channels: &[Email],
+    channels: &[Email, Sms],
     variables: &["name", "reason"],
 };
 pub const COMMUNITY_INVITE: Kind = Kind {

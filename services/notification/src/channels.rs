@@ -51,17 +51,12 @@ pub trait PushSender: Send + Sync {
 }
 
 /// An HTTP answer as a send result: 2xx taken, 408/429/5xx transient, any other refusal
-/// permanent.
+/// permanent. Only the status and the provider's identifiers and codes are kept: answers
+/// can repeat the message (a code) and the number, which the delivery log must not hold.
 pub(crate) async fn classify(resp: reqwest::Response) -> Result<Receipt, SendError> {
     let status = resp.status();
-    let body: String = resp
-        .text()
-        .await
-        .unwrap_or_default()
-        .chars()
-        .take(500)
-        .collect();
-    let summary = format!("{} {body}", status.as_u16());
+    let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+    let summary = summarise(status.as_u16(), &body);
     if status.is_success() {
         Ok(Receipt(summary))
     } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
@@ -69,6 +64,31 @@ pub(crate) async fn classify(resp: reqwest::Response) -> Result<Receipt, SendErr
     } else {
         Err(SendError::Permanent(summary))
     }
+}
+
+/// `201 sid=SM123`, `404 status=NOT_FOUND errorCode=UNREGISTERED`: identifiers and codes
+/// of Twilio- and FCM-shaped answers, nothing free-form.
+pub fn summarise(status: u16, body: &serde_json::Value) -> String {
+    let mut out = status.to_string();
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) if s.len() <= 120 => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let error = &body["error"];
+    let fields = [
+        ("sid", &body["sid"]),
+        ("name", &body["name"]),
+        ("code", &body["code"]),
+        ("status", &error["status"]),
+        ("errorCode", &error["details"][0]["errorCode"]),
+    ];
+    for (key, value) in fields {
+        if let Some(v) = scalar(value) {
+            out.push_str(&format!(" {key}={v}"));
+        }
+    }
+    out
 }
 
 /// A transport error (connection refused, timeout) is transient.

@@ -62,6 +62,11 @@ pub const VARS: &[VarDoc] = &[
         doc: "Path of the Google service-account JSON key used to obtain FCM access tokens (required with `fcm`).",
     },
     VarDoc {
+        name: "NOTIFICATION_LOG_CONTENT",
+        default: Some("false"),
+        doc: "With the `log` SMS or push adapter, also log the message text (it may hold a code): for development only.",
+    },
+    VarDoc {
         name: "NOTIFICATION_TEMPLATES_DIR",
         default: Some("the crate's templates/"),
         doc: "Folder of the message templates (`<kind>/<channel part>`), checked at start.",
@@ -118,6 +123,7 @@ pub struct NotificationConfig {
     pub push: PushProvider,
     pub templates_dir: PathBuf,
     pub app_url: String,
+    pub log_content: bool,
     pub dispatch: DispatchConfig,
 }
 
@@ -206,6 +212,7 @@ impl NotificationConfig {
                 .unwrap_or_else(|| {
                     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
                 }),
+            log_content: v.or("NOTIFICATION_LOG_CONTENT", false),
             app_url: v
                 .or("NOTIFICATION_APP_URL", "http://127.0.0.1:18080".to_owned())
                 .trim_end_matches('/')

@@ -101,22 +101,21 @@ impl Handler {
             channels: kind.channels,
             vars,
             data,
+            expires_at: None,
         };
         notify::send(conn, &self.state, &message, To::User(&person)).await?;
         Ok(())
     }
 
     /// Sends `kind` on one channel to an address the event names.
-    #[allow(clippy::too_many_arguments)]
     async fn tell_address(
         &self,
         conn: &mut AsyncPgConnection,
         event: &Incoming,
-        user: Option<Uuid>,
-        channel: Channel,
-        destination: &str,
+        (user, channel, destination): (Option<Uuid>, Channel, &str),
         kind: &catalogue::Kind,
         vars: serde_json::Value,
+        expires: Option<&prost_types::Timestamp>,
     ) -> Result<(), HandlerError> {
         if destination.trim().is_empty() {
             return Err(HandlerError::Permanent(anyhow::anyhow!(
@@ -131,6 +130,7 @@ impl Handler {
             channels: &[],
             vars,
             data: json!({}),
+            expires_at: expires.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)),
         };
         let to = To::Address {
             channel,
@@ -262,11 +262,10 @@ impl EventHandler for Handler {
                 self.tell_address(
                     conn,
                     event,
-                    user,
-                    channel,
-                    &e.destination,
+                    (user, channel, &e.destination),
                     &catalogue::OTP,
                     vars,
+                    e.expires_at.as_ref(),
                 )
                 .await?;
             }
@@ -280,11 +279,10 @@ impl EventHandler for Handler {
                 self.tell_address(
                     conn,
                     event,
-                    user,
-                    Channel::Email,
-                    &e.email,
+                    (user, Channel::Email, &e.email),
                     &catalogue::EMAIL_VERIFICATION,
                     vars,
+                    e.expires_at.as_ref(),
                 )
                 .await?;
             }
@@ -298,11 +296,10 @@ impl EventHandler for Handler {
                 self.tell_address(
                     conn,
                     event,
-                    user,
-                    Channel::Email,
-                    &e.email,
+                    (user, Channel::Email, &e.email),
                     &catalogue::PASSWORD_RESET,
                     vars,
+                    e.expires_at.as_ref(),
                 )
                 .await?;
             }
@@ -384,11 +381,10 @@ impl EventHandler for Handler {
                 self.tell_address(
                     conn,
                     event,
-                    user,
-                    Channel::Email,
-                    &e.email,
+                    (user, Channel::Email, &e.email),
                     &catalogue::COMMUNITY_INVITE,
                     vars,
+                    e.expires_at.as_ref(),
                 )
                 .await?;
             }

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 /// Adds a queued delivery; false when this event already has one for the channel and
 /// destination (a redelivery).
+#[allow(clippy::too_many_arguments)]
 pub async fn enqueue(
     conn: &mut AsyncPgConnection,
     source: Uuid,
@@ -33,6 +34,7 @@ pub async fn enqueue(
     user: Option<Uuid>,
     destination: &str,
     content: &Content,
+    expires_at: Option<DateTime<Utc>>,
 ) -> Result<bool> {
     let content = serde_json::to_value(content).map_err(|e| Error::Internal(e.into()))?;
     let n = diesel::insert_into(d::table)
@@ -44,6 +46,7 @@ pub async fn enqueue(
             d::user_id.eq(user),
             d::destination.eq(destination),
             d::content.eq(Some(content)),
+            d::expires_at.eq(expires_at),
         ))
         .on_conflict_do_nothing()
         .execute(conn)
@@ -65,6 +68,7 @@ struct Due {
     destination: String,
     attempts: i32,
     content: Option<serde_json::Value>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 /// The delay before attempt `n + 1` after `n` failed ones: base, 2x, 4x... up to an hour.
@@ -75,6 +79,11 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
 }
 
 async fn send(state: &State, due: &Due) -> std::result::Result<String, SendError> {
+    if due.expires_at.is_some_and(|e| e <= Utc::now()) {
+        return Err(SendError::Permanent(
+            "expired before it could be sent".into(),
+        ));
+    }
     let content: Content = due
         .content
         .clone()
@@ -119,36 +128,70 @@ async fn send(state: &State, due: &Due) -> std::result::Result<String, SendError
     Ok(receipt.0)
 }
 
-/// One round: sends up to a batch of due deliveries; returns how many were settled or
-/// rescheduled.
-pub async fn dispatch_once(state: &State) -> Result<usize> {
+/// How long a claimed delivery is reserved for the dispatcher that took it; after a crash
+/// another one sends it then (at least once).
+const LEASE: Duration = Duration::from_secs(60);
+
+/// Takes up to a batch of due deliveries: one short transaction counts the attempt and
+/// pushes their next attempt past the lease, so no other dispatcher takes them while they
+/// are being sent, and no lock is held during the sends.
+async fn claim(state: &State) -> Result<Vec<Due>> {
     let mut conn = platform::db::conn(&state.pool).await?;
     let batch = state.dispatch.batch;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
-            let due: Vec<Due> = d::table
+            let ids: Vec<Uuid> = d::table
                 .filter(d::status.eq("queued"))
                 .filter(d::next_attempt_at.le(diesel::dsl::now))
                 .order(d::next_attempt_at)
                 .limit(batch)
-                .select(Due::as_select())
+                .select(d::id)
                 .for_update()
                 .skip_locked()
                 .load(conn)
                 .await?;
-            if due.is_empty() {
-                return Ok(0);
+            if ids.is_empty() {
+                return Ok(Vec::new());
             }
-            // Sent side by side; the rows stay locked until the outcomes are recorded.
-            let results = futures::future::join_all(due.iter().map(|row| send(state, row))).await;
-            for (row, result) in due.iter().zip(results) {
-                record(conn, state, row, result).await?;
-            }
-            Ok(due.len())
+            let lease = Utc::now()
+                + chrono::Duration::from_std(LEASE)
+                    .unwrap_or_else(|_| chrono::Duration::minutes(1));
+            Ok(diesel::update(d::table.filter(d::id.eq_any(&ids)))
+                .set((
+                    d::attempts.eq(d::attempts + 1),
+                    d::next_attempt_at.eq(lease),
+                    d::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Due::as_returning())
+                .get_results(conn)
+                .await?)
         }
         .scope_boxed()
     })
     .await
+}
+
+/// One round: claims due deliveries, sends them side by side, records each outcome in its
+/// own transaction. Returns how many were handled.
+pub async fn dispatch_once(state: &State) -> Result<usize> {
+    let due = claim(state).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let results = futures::future::join_all(due.iter().map(|row| send(state, row))).await;
+    for (row, result) in due.iter().zip(results) {
+        let mut conn = platform::db::conn(&state.pool).await?;
+        let recorded = conn
+            .transaction::<_, Error, _>(|conn| {
+                async move { record(conn, state, row, result).await }.scope_boxed()
+            })
+            .await;
+        if let Err(e) = recorded {
+            // The lease runs out and the delivery is sent again: at least once.
+            tracing::error!(delivery = %row.id, error = %e, "recording a delivery failed");
+        }
+    }
+    Ok(due.len())
 }
 
 async fn record(
@@ -157,10 +200,10 @@ async fn record(
     row: &Due,
     result: std::result::Result<String, SendError>,
 ) -> Result<()> {
-    let attempts = row.attempts + 1;
-    let key = row
-        .user_id
-        .map_or_else(|| row.destination.clone(), |u| u.to_string());
+    // Counted when claimed.
+    let attempts = row.attempts;
+    // Never the address itself: the key is in the broker's logs and tools.
+    let key = row.user_id.unwrap_or(row.id).to_string();
     let channel = row.channel.as_str();
     match result {
         Ok(receipt) => {
@@ -218,7 +261,8 @@ async fn record(
                 ))
                 .execute(conn)
                 .await?;
-            // FCM answers 404 for a token whose app was uninstalled: stop using it.
+            // FCM says UNREGISTERED for a token whose app was uninstalled: stop using it
+            // (only then: a 404 for a wrong project must not wipe every token).
             if channel == "push" && matches!(e, SendError::Permanent(ref m) if m.starts_with("404"))
             {
                 diesel::delete(pt::table.filter(pt::token.eq(&row.destination)))

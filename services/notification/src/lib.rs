@@ -44,7 +44,9 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 /// The senders the configuration asks for.
 pub fn senders(config: &NotificationConfig) -> anyhow::Result<Senders> {
     let sms: Arc<dyn channels::SmsSender> = match &config.sms {
-        SmsProvider::Log => Arc::new(sms::LogSms),
+        SmsProvider::Log => Arc::new(sms::LogSms {
+            show_text: config.log_content,
+        }),
         SmsProvider::Twilio {
             base_url,
             account_sid,
@@ -58,7 +60,9 @@ pub fn senders(config: &NotificationConfig) -> anyhow::Result<Senders> {
         )?),
     };
     let push: Arc<dyn channels::PushSender> = match &config.push {
-        PushProvider::Log => Arc::new(push::LogPush),
+        PushProvider::Log => Arc::new(push::LogPush {
+            show_text: config.log_content,
+        }),
         PushProvider::Fcm {
             endpoint,
             project_id,

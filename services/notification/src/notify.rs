@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::inbox;
 use crate::recipients::{self, Recipient};
 use crate::state::State;
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
@@ -33,6 +34,28 @@ pub struct Message<'a> {
     pub vars: serde_json::Value,
     /// Ids for in-app messages' links.
     pub data: serde_json::Value,
+    /// A code or link that is useless after this time is not sent after it.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Where `channel` reaches `person` for this message, if anywhere. SMS is the fallback of
+/// security messages that also go by e-mail: it is used only when the person has no
+/// verified address (a phone-only account still hears of a lockout or a suspension).
+fn destination(person: &Recipient, message: &Message<'_>, channel: Channel) -> Option<String> {
+    let email = person.email.clone().filter(|_| person.email_verified);
+    match channel {
+        Channel::Email => email,
+        Channel::Sms => {
+            let fallback_only = message.category == Category::Essential
+                && message.channels.contains(&Channel::Email);
+            if fallback_only && email.is_some() {
+                None
+            } else {
+                person.phone.clone()
+            }
+        }
+        Channel::InApp | Channel::Push => None,
+    }
 }
 
 /// Queues `message` for `to` on every allowed channel; returns how many were new.
@@ -57,18 +80,18 @@ pub async fn send(
             user,
         } => {
             let content = render(channel)?;
-            queued += usize::from(
-                deliveries::enqueue(
-                    conn,
-                    message.source,
-                    kind,
-                    channel,
-                    user,
-                    destination,
-                    &content,
-                )
-                .await?,
-            );
+            let new = deliveries::enqueue(
+                conn,
+                message.source,
+                kind,
+                channel,
+                user,
+                destination,
+                &content,
+                message.expires_at,
+            )
+            .await?;
+            queued += usize::from(new);
         }
         To::User(person) => {
             for &channel in message.channels {
@@ -77,79 +100,43 @@ pub async fn send(
                         .increment(1);
                     continue;
                 }
-                match channel {
+                let destinations = match channel {
                     Channel::InApp => {
                         let content = render(channel)?;
-                        queued += usize::from(
-                            inbox::store(
-                                conn,
-                                message.source,
-                                person.user_id,
-                                kind,
-                                &content,
-                                &message.data,
-                            )
-                            .await?,
-                        );
+                        let new = inbox::store(
+                            conn,
+                            message.source,
+                            person.user_id,
+                            kind,
+                            &content,
+                            &message.data,
+                        )
+                        .await?;
+                        queued += usize::from(new);
+                        continue;
                     }
-                    Channel::Email => {
-                        let Some(email) = person.email.as_deref().filter(|_| person.email_verified)
-                        else {
-                            continue;
-                        };
-                        let content = render(channel)?;
-                        queued += usize::from(
-                            deliveries::enqueue(
-                                conn,
-                                message.source,
-                                kind,
-                                channel,
-                                Some(person.user_id),
-                                email,
-                                &content,
-                            )
-                            .await?,
-                        );
+                    Channel::Push => recipients::push_tokens(conn, person.user_id).await?,
+                    Channel::Email | Channel::Sms => {
+                        destination(person, message, channel).into_iter().collect()
                     }
-                    Channel::Sms => {
-                        let Some(phone) = person.phone.as_deref() else {
-                            continue;
-                        };
-                        let content = render(channel)?;
-                        queued += usize::from(
-                            deliveries::enqueue(
-                                conn,
-                                message.source,
-                                kind,
-                                channel,
-                                Some(person.user_id),
-                                phone,
-                                &content,
-                            )
-                            .await?,
-                        );
-                    }
-                    Channel::Push => {
-                        let tokens = recipients::push_tokens(conn, person.user_id).await?;
-                        if tokens.is_empty() {
-                            continue;
-                        }
-                        let content = render(channel)?;
-                        for token in tokens {
-                            queued += usize::from(
-                                deliveries::enqueue(
-                                    conn,
-                                    message.source,
-                                    kind,
-                                    channel,
-                                    Some(person.user_id),
-                                    &token,
-                                    &content,
-                                )
-                                .await?,
-                            );
-                        }
-                    }
+                };
+                if destinations.is_empty() {
+                    continue;
+                }
+                let content = render(channel)?;
+                for to in destinations {
+                    let new = deliveries::enqueue(
+                        conn,
+                        message.source,
+                        kind,
+                        channel,
+                        Some(person.user_id),
+                        &to,
+                        &content,
+                        message.expires_at,
+                    )
+                    .await?;
+                    queued += usize::from(new);
                 }
             }
         }

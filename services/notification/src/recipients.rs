@@ -231,6 +231,29 @@ pub async fn forget(conn: &mut AsyncPgConnection, user: Uuid) -> Result<()> {
     diesel::delete(pt::table.filter(pt::user_id.eq(user)))
         .execute(conn)
         .await?;
+    // Their messages still waiting are not sent, and the log keeps no address of theirs.
+    {
+        use crate::schema::deliveries as d;
+        diesel::update(
+            d::table
+                .filter(d::user_id.eq(user))
+                .filter(d::status.eq("queued")),
+        )
+        .set((d::status.eq("failed"), d::last_error.eq("account deleted")))
+        .execute(conn)
+        .await?;
+        diesel::update(d::table.filter(d::user_id.eq(user)))
+            .set((
+                // Unique per row, as (source, channel, destination) must stay.
+                d::destination.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+                    "'deleted:' || id::text",
+                )),
+                d::content.eq(None::<serde_json::Value>),
+                d::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+    }
     diesel::delete(cm::table.filter(cm::user_id.eq(user)))
         .execute(conn)
         .await?;

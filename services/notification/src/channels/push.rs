@@ -116,13 +116,21 @@ impl PushSender for Fcm {
                 .send()
                 .await
                 .map_err(transport)?;
+            if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+                // The access token was revoked or the clock moved: fetch a new one next time.
+                *self.token.lock().await = None;
+                return Err(SendError::Transient("401 access token refused".into()));
+            }
             classify(resp).await
         })
     }
 }
 
-/// Development: the message goes to the log, nothing is sent.
-pub struct LogPush;
+/// Development: nothing is sent; the message goes to the log (its text only with
+/// `NOTIFICATION_LOG_CONTENT`).
+pub struct LogPush {
+    pub show_text: bool,
+}
 
 impl PushSender for LogPush {
     fn send<'a>(
@@ -132,6 +140,11 @@ impl PushSender for LogPush {
         body: &'a str,
     ) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
+            let (title, body) = if self.show_text {
+                (title, body)
+            } else {
+                ("(hidden)", "(hidden)")
+            };
             tracing::info!(token = %super::mask(token), %title, %body, "push (log adapter, not sent)");
             Ok(Receipt("logged".into()))
         })

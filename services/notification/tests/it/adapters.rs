@@ -10,14 +10,15 @@ use std::sync::{Arc, Mutex};
 
 type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
 
-/// A provider stand-in answering `status` and recording (path, authorization, body).
-async fn provider(status: u16) -> (String, Seen) {
+/// A provider stand-in answering `status` with `answer` and recording (path,
+/// authorization, body); its `/token` endpoint hands out access tokens.
+async fn provider(status: u16, answer: serde_json::Value) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let s = seen.clone();
     let server = HttpServer::new(move || {
-        let s = s.clone();
+        let (s, answer) = (s.clone(), answer.clone());
         App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-            let s = s.clone();
+            let (s, answer) = (s.clone(), answer.clone());
             async move {
                 let auth = req
                     .headers()
@@ -36,7 +37,7 @@ async fn provider(status: u16) -> (String, Seen) {
                     );
                 }
                 HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
-                    .json(serde_json::json!({ "sid": "SM123", "name": "projects/p/messages/1" }))
+                    .json(answer)
             }
         }))
     })
@@ -50,10 +51,14 @@ async fn provider(status: u16) -> (String, Seen) {
 
 #[tokio::test]
 async fn twilio_shaped_sms_requests_and_answers() {
-    let (base, seen) = provider(201).await;
+    // Twilio's answer repeats the message and the number: the receipt keeps neither.
+    let twilio_answer = serde_json::json!({
+        "sid": "SM123", "status": "queued", "to": "+447700900123", "body": "Your code is 1",
+    });
+    let (base, seen) = provider(201, twilio_answer).await;
     let sms = Twilio::new(&base, "AC123", Secret::new("secret".into()), "+15005550006").unwrap();
     let receipt = sms.send("+447700900123", "Your code is 1").await.unwrap();
-    assert!(receipt.0.starts_with("201"));
+    assert_eq!(receipt.0, "201 sid=SM123");
     let (path, auth, body) = seen.lock().unwrap()[0].clone();
     assert_eq!(path, "/2010-04-01/Accounts/AC123/Messages.json");
     assert!(auth.starts_with("Basic "));
@@ -62,18 +67,20 @@ async fn twilio_shaped_sms_requests_and_answers() {
         "{body}"
     );
 
-    let (busy, _) = provider(503).await;
+    let (busy, _) = provider(503, serde_json::json!({})).await;
     let sms = Twilio::new(&busy, "AC123", Secret::new("secret".into()), "+1").unwrap();
     assert!(matches!(
         sms.send("+1", "x").await,
         Err(SendError::Transient(_))
     ));
-    let (refusing, _) = provider(400).await;
+    let refusal =
+        serde_json::json!({ "code": 21211, "message": "The 'To' number +1 is not valid." });
+    let (refusing, _) = provider(400, refusal).await;
     let sms = Twilio::new(&refusing, "AC123", Secret::new("secret".into()), "+1").unwrap();
-    assert!(matches!(
-        sms.send("+1", "x").await,
-        Err(SendError::Permanent(_))
-    ));
+    match sms.send("+1", "x").await {
+        Err(SendError::Permanent(m)) => assert_eq!(m, "400 code=21211"),
+        other => panic!("{other:?}"),
+    }
     let down = Twilio::new("http://127.0.0.1:9", "AC", Secret::new("s".into()), "+1").unwrap();
     assert!(matches!(
         down.send("+1", "x").await,
@@ -86,7 +93,7 @@ const TEST_RSA_KEY: &str = include_str!("test_rsa_key.pem");
 
 #[tokio::test]
 async fn fcm_v1_gets_a_token_once_and_sends() {
-    let (base, seen) = provider(200).await;
+    let (base, seen) = provider(200, serde_json::json!({ "name": "projects/p/messages/1" })).await;
     let account = ServiceAccount {
         client_email: "push@project.iam.gserviceaccount.com".into(),
         private_key: TEST_RSA_KEY.into(),
@@ -115,4 +122,43 @@ async fn fcm_v1_gets_a_token_once_and_sends() {
     let message: serde_json::Value = serde_json::from_str(&seen[1].2).unwrap();
     assert_eq!(message["message"]["token"], "device-1");
     assert_eq!(message["message"]["notification"]["title"], "Title");
+}
+
+fn account(base: &str) -> ServiceAccount {
+    ServiceAccount {
+        client_email: "push@project.iam.gserviceaccount.com".into(),
+        private_key: TEST_RSA_KEY.into(),
+        token_uri: format!("{base}/token"),
+    }
+}
+
+#[tokio::test]
+async fn fcm_refusals_name_their_reason_and_a_refused_token_is_fetched_again() {
+    let gone = serde_json::json!({ "error": {
+        "code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND",
+        "details": [{ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "UNREGISTERED" }],
+    }});
+    let (base, _) = provider(404, gone).await;
+    let fcm = Fcm::new(&base, "p", account(&base)).unwrap();
+    match fcm.send("old-device", "t", "b").await {
+        Err(SendError::Permanent(m)) => {
+            assert_eq!(m, "404 status=NOT_FOUND errorCode=UNREGISTERED")
+        }
+        other => panic!("{other:?}"),
+    }
+    // 401: transient, and the next message exchanges a new token.
+    let (base, seen) = provider(401, serde_json::json!({})).await;
+    let fcm = Fcm::new(&base, "p", account(&base)).unwrap();
+    assert!(matches!(
+        fcm.send("d", "t", "b").await,
+        Err(SendError::Transient(_))
+    ));
+    let _ = fcm.send("d", "t", "b").await;
+    let tokens = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(p, _, _)| p == "/token")
+        .count();
+    assert_eq!(tokens, 2);
 }

@@ -136,3 +136,86 @@ async fn a_refused_recipient_fails_at_once_with_an_event() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_code_that_expired_while_waiting_is_not_sent() {
+    let svc = common::start().await;
+    let to = format!("late{}@example.com", Uuid::new_v4().simple());
+    let user = Uuid::now_v7();
+    svc.publish(
+        &user.to_string(),
+        &events::proto::auth::v1::OtpRequested {
+            user_id: user.to_string(),
+            channel: events::proto::auth::v1::OtpChannel::Email as i32,
+            destination: to.clone(),
+            code: "111222".into(),
+            purpose: "login".into(),
+            expires_at: Some(prost_types::Timestamp {
+                seconds: chrono::Utc::now().timestamp() - 5,
+                nanos: 0,
+            }),
+        },
+    )
+    .await;
+    eventually("the expired delivery given up", || async {
+        svc.sql_count(&format!(
+            "SELECT count(*) AS n FROM deliveries WHERE destination = '{to}' AND status = 'failed' \
+             AND last_error LIKE '%expired%' AND content IS NULL"
+        ))
+        .await
+            == 1
+    })
+    .await;
+    assert!(svc.mail_to(&to).is_empty());
+}
+
+/// The delivery key alone (event, channel, destination) keeps a message single, whatever
+/// the inbox: the same message queued twice is one delivery.
+#[tokio::test]
+async fn the_same_message_queued_twice_is_one_delivery() {
+    use notification::notify::{self, Message, To};
+    let svc = common::start().await;
+    let source = Uuid::now_v7();
+    let message = Message {
+        source,
+        kind: &notification::catalogue::COMMUNITY_INVITE,
+        category: notification::catalogue::Category::Essential,
+        channels: &[],
+        vars: serde_json::json!({
+            "community_name": "X", "inviter_name": "Y", "link": "http://app.test/join?token=t",
+            "token": "t", "expires_at": "soon",
+        }),
+        data: serde_json::json!({}),
+        expires_at: None,
+    };
+    let mut conn = platform::db::conn(&svc.state.pool).await.unwrap();
+    let to = || To::Address {
+        channel: notification::catalogue::Channel::Email,
+        destination: "twice@example.com",
+        user: None,
+    };
+    assert_eq!(
+        notify::send(&mut conn, &svc.state, &message, to())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        notify::send(&mut conn, &svc.state, &message, to())
+            .await
+            .unwrap(),
+        0
+    );
+    drop(conn);
+    eventually("the one e-mail", || async {
+        svc.mail_to("twice@example.com").len() == 1
+    })
+    .await;
+    assert_eq!(
+        svc.sql_count(&format!(
+            "SELECT count(*) AS n FROM deliveries WHERE source_id = '{source}'"
+        ))
+        .await,
+        1
+    );
+}

@@ -237,3 +237,55 @@ async fn broadcasts_fan_out_in_the_background_to_their_audience() {
         .expect(StatusCode::OK);
     assert!(r.data()["items"].is_array());
 }
+
+/// More people than one batch: the cursor carries the fan-out through every batch, each
+/// person once.
+#[tokio::test]
+async fn a_broadcast_to_everyone_goes_through_several_batches() {
+    let svc = common::start().await;
+    svc.sql_count(
+        "WITH ins AS (INSERT INTO recipients (user_id, email, email_verified) \
+         SELECT gen_random_uuid(), 'r' || g || '@example.com', true FROM generate_series(1, 450) g \
+         RETURNING 1) SELECT count(*) AS n FROM ins",
+    )
+    .await;
+    let admin = svc.token(Uuid::now_v7(), &["notifications.broadcast"]);
+    let r = svc
+        .call(
+            Method::POST,
+            "/admin/broadcasts",
+            Some(json!({
+                "audience": "all", "title": "Hello", "body": "Everyone", "channels": ["in_app"],
+            })),
+            &admin,
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+    let id = r.data()["id"].as_str().unwrap().to_owned();
+    eventually("the broadcast done", || async {
+        svc.get(&format!("/admin/broadcasts/{id}"), &admin)
+            .await
+            .data()["status"]
+            == "done"
+    })
+    .await;
+    let r = svc
+        .get(&format!("/admin/broadcasts/{id}"), &admin)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["recipients"], 450);
+    assert_eq!(
+        svc.sql_count(&format!(
+            "SELECT count(DISTINCT user_id) AS n FROM notifications WHERE source_id = '{id}'"
+        ))
+        .await,
+        450
+    );
+    assert_eq!(
+        svc.sql_count(&format!(
+            "SELECT count(*) AS n FROM notifications WHERE source_id = '{id}'"
+        ))
+        .await,
+        450
+    );
+}

@@ -133,3 +133,67 @@ async fn a_code_goes_by_the_channel_the_event_names() {
     assert!(sms[0].1.contains("493817"));
     assert!(text_of(&svc.mail_to(&email)[0]).contains("120456"));
 }
+
+#[tokio::test]
+async fn a_lockout_reaches_someone_who_turned_email_off_and_phone_only_accounts_by_sms() {
+    let svc = common::start().await;
+    let (id, email) = svc.person().await;
+    let key = id.to_string();
+    svc.publish(
+        &key,
+        &user::PreferencesUpdated {
+            user_id: key.clone(),
+            push: false,
+            sms: false,
+            email: false,
+            promotions: false,
+        },
+    )
+    .await;
+    svc.publish(
+        &key,
+        &auth::AccountLocked {
+            user_id: key.clone(),
+            failed_attempts: 5,
+            locked_until: None,
+        },
+    )
+    .await;
+    eventually("the lockout e-mail", || async {
+        !svc.mail_to(&email).is_empty()
+    })
+    .await;
+    assert!(
+        svc.sms.sent().is_empty(),
+        "SMS only when there is no verified address"
+    );
+
+    // An account known by its phone only.
+    let phone_only = Uuid::now_v7();
+    let pk = phone_only.to_string();
+    svc.publish(
+        &pk,
+        &auth::UserRegistered {
+            user_id: pk.clone(),
+            phone: "+447700900999".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    svc.publish(
+        &pk,
+        &auth::AccountLocked {
+            user_id: pk.clone(),
+            failed_attempts: 5,
+            locked_until: None,
+        },
+    )
+    .await;
+    eventually("the lockout SMS", || async {
+        svc.sms
+            .sent()
+            .iter()
+            .any(|(to, text)| to == "+447700900999" && text.contains("locked"))
+    })
+    .await;
+}
