@@ -144,6 +144,19 @@ pub const BROADCAST: Kind = Kind {
     variables: &["name", "title", "body"],
 };
 
+pub const REGISTRATION_ATTEMPTED: Kind = Kind {
+    name: "registration_attempted",
+    category: Category::Essential,
+    channels: &[Email, Sms],
+    variables: &["name"],
+};
+pub const COMMUNITY_CLOSED: Kind = Kind {
+    name: "community_closed",
+    category: Category::Activity,
+    channels: &[InApp, Email],
+    variables: &["name", "community_name"],
+};
+
 pub const ALL: &[&Kind] = &[
     &OTP,
     &EMAIL_VERIFICATION,
@@ -156,6 +169,8 @@ pub const ALL: &[&Kind] = &[
     &MEMBER_JOINED,
     &ANNOUNCEMENT,
     &BROADCAST,
+    &REGISTRATION_ATTEMPTED,
+    &COMMUNITY_CLOSED,
 ];
 
 #[cfg(test)]

@@ -162,6 +162,20 @@ impl EventHandler for Handler {
                 let e: auth::UserRegistered = event.decode()?;
                 recipients::registered(conn, id(&e.user_id)?, &e.email, &e.phone, &e.roles).await?;
             }
+            t if t == auth::RegistrationAttempted::TYPE => {
+                // Someone tried to sign up with an address or number that has an account:
+                // its owner hears of it (the sign-up answer itself says nothing).
+                let e: auth::RegistrationAttempted = event.decode()?;
+                self.tell(
+                    conn,
+                    event,
+                    id(&e.user_id)?,
+                    &catalogue::REGISTRATION_ATTEMPTED,
+                    json!({}),
+                    json!({}),
+                )
+                .await?;
+            }
             t if t == auth::EmailVerified::TYPE => {
                 let e: auth::EmailVerified = event.decode()?;
                 recipients::email_verified(conn, id(&e.user_id)?, &e.email).await?;
@@ -231,6 +245,25 @@ impl EventHandler for Handler {
             }
             t if t == community::CommunityDeleted::TYPE => {
                 let e: community::CommunityDeleted = event.decode()?;
+                let cid = id(&e.community_id)?;
+                let name = community_name(conn, cid).await?;
+                for member in &e.member_ids {
+                    // The one who closed it knows.
+                    if *member == e.deleted_by {
+                        continue;
+                    }
+                    let vars = json!({ "community_name": name });
+                    let data = json!({ "communityId": cid });
+                    self.tell(
+                        conn,
+                        event,
+                        id(member)?,
+                        &catalogue::COMMUNITY_CLOSED,
+                        vars,
+                        data,
+                    )
+                    .await?;
+                }
                 diesel::update(c::table.find(id(&e.community_id)?))
                     .set(c::deleted_at.eq(diesel::dsl::now))
                     .execute(conn)

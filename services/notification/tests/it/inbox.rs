@@ -289,3 +289,47 @@ async fn a_broadcast_to_everyone_goes_through_several_batches() {
         450
     );
 }
+
+#[tokio::test]
+async fn members_hear_that_their_community_closed_and_owners_of_a_tried_address() {
+    let svc = common::start().await;
+    let (manager, _) = svc.person().await;
+    let (member, member_email) = svc.person().await;
+    let community = community_with(&svc, &[manager, member]).await;
+    svc.publish(
+        &community.to_string(),
+        &community::CommunityDeleted {
+            community_id: community.to_string(),
+            deleted_by: manager.to_string(),
+            member_ids: vec![manager.to_string(), member.to_string()],
+        },
+    )
+    .await;
+    let member_token = svc.token(member, &[]);
+    eventually("the member's notice", || async {
+        svc.get("?unread=true", &member_token).await.data()["items"][0]["kind"]
+            == "community_closed"
+    })
+    .await;
+    let r = svc
+        .get("/unread-count", &svc.token(manager, &[]))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["unread"], 0, "the one who closed it is not told");
+
+    svc.publish(
+        &member.to_string(),
+        &events::proto::auth::v1::RegistrationAttempted {
+            user_id: member.to_string(),
+            email: member_email.clone(),
+            phone: String::new(),
+        },
+    )
+    .await;
+    eventually("the owner's warning", || async {
+        svc.mail_to(&member_email)
+            .iter()
+            .any(|m| common::subject_of(m).contains("tried to create"))
+    })
+    .await;
+}
