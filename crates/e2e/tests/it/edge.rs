@@ -28,6 +28,10 @@ async fn the_docs_merge_every_running_service() -> anyhow::Result<()> {
         paths.contains_key("/api/communities/join"),
         "community paths merged"
     );
+    assert!(
+        paths.contains_key("/api/notifications/unread-count"),
+        "notification paths merged"
+    );
     let ui = app.get("/api/docs/").await?;
     assert_eq!(ui.status, StatusCode::OK);
     Ok(())
