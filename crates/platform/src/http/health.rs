@@ -128,3 +128,113 @@ impl ReadinessCheck for DatabaseCheck {
         Box::pin(async move { crate::db::ping(&self.0).await.map_err(|e| e.to_string()) })
     }
 }
+
+/// `<binary> healthcheck`: asks the running server's own `/health/ready` and exits 0 when
+/// it is ready. Container images have no curl or shell, so the binary probes itself (the
+/// compose and Dockerfile health checks run it).
+pub async fn probe(default_port: u16) -> std::process::ExitCode {
+    let url = probe_url(
+        std::env::var("HTTP_HOST").ok().as_deref(),
+        std::env::var("HTTP_PORT").ok().as_deref(),
+        default_port,
+    );
+    match check_ready(&url).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("healthcheck: {url}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where the server of this configuration answers: a wildcard bind address through
+/// loopback, a specific one directly.
+fn probe_url(host: Option<&str>, port: Option<&str>, default_port: u16) -> String {
+    let port = port
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(default_port);
+    let host = match host {
+        None | Some("" | "0.0.0.0" | "::" | "[::]") => "127.0.0.1".to_owned(),
+        Some(h) if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+        Some(h) => h.to_owned(),
+    };
+    format!("http://{host}:{port}/health/ready")
+}
+
+async fn check_ready(url: &str) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = client.get(url).send().await.map_err(|e| e.to_string())?;
+    if answer.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("answered {}", answer.status()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn the_probe_reaches_wildcard_binds_through_loopback() {
+        assert_eq!(
+            probe_url(None, None, 18081),
+            "http://127.0.0.1:18081/health/ready"
+        );
+        assert_eq!(
+            probe_url(Some("0.0.0.0"), Some("8080"), 1),
+            "http://127.0.0.1:8080/health/ready"
+        );
+        assert_eq!(
+            probe_url(Some("::"), Some("x"), 9),
+            "http://127.0.0.1:9/health/ready"
+        );
+        assert_eq!(
+            probe_url(Some("10.1.2.3"), Some("80"), 1),
+            "http://10.1.2.3:80/health/ready"
+        );
+        assert_eq!(
+            probe_url(Some("::1"), Some("80"), 1),
+            "http://[::1]:80/health/ready"
+        );
+    }
+
+    /// A one-shot server answering every connection with `status`.
+    async fn answering(status: &'static str) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                let reply =
+                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                let _ = socket.write_all(reply.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}/health/ready")
+    }
+
+    #[tokio::test]
+    async fn ready_only_on_a_success_answer() {
+        assert_eq!(check_ready(&answering("200 OK").await).await, Ok(()));
+        let unready = check_ready(&answering("503 Service Unavailable").await).await;
+        assert!(unready.unwrap_err().contains("503"));
+        // Nothing listening.
+        let port = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert!(
+            check_ready(&format!("http://127.0.0.1:{port}/health/ready"))
+                .await
+                .is_err()
+        );
+    }
+}

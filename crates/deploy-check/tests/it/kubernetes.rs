@@ -1,0 +1,259 @@
+//! Every service of the workspace has its Deployment (probes, limits, non-root, read-only
+//! root filesystem, migrations first), Service, autoscaler, disruption budget and a
+//! NetworkPolicy letting only the gateway and monitoring in, in every overlay.
+
+use crate::{overlays, services};
+use deploy_check::{Manifests, has_database};
+use serde_json::Value;
+
+fn deployment<'a>(m: &'a Manifests, overlay: &str, svc: &str) -> &'a Value {
+    m.get("Deployment", svc)
+        .unwrap_or_else(|| panic!("{overlay}: no Deployment for service {svc}"))
+}
+
+fn app_container<'a>(d: &'a Value, ctx: &str) -> &'a Value {
+    d["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == "app"))
+        .unwrap_or_else(|| panic!("{ctx}: no container named app"))
+}
+
+fn assert_hardened(container: &Value, ctx: &str) {
+    let sc = &container["securityContext"];
+    assert_eq!(
+        sc["readOnlyRootFilesystem"], true,
+        "{ctx}: root filesystem writable"
+    );
+    assert_eq!(
+        sc["allowPrivilegeEscalation"], false,
+        "{ctx}: privilege escalation allowed"
+    );
+    assert_eq!(
+        sc["capabilities"]["drop"],
+        serde_json::json!(["ALL"]),
+        "{ctx}: capabilities kept"
+    );
+    for bound in ["requests", "limits"] {
+        for resource in ["cpu", "memory"] {
+            assert!(
+                container["resources"][bound][resource].is_string(),
+                "{ctx}: no {bound}.{resource}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_service_has_a_hardened_deployment_with_probes() {
+    for (overlay, m) in overlays() {
+        for svc in services() {
+            let d = deployment(m, overlay, &svc);
+            let ctx = format!("{overlay} {svc}");
+            let pod = &d["spec"]["template"]["spec"];
+            assert_eq!(
+                pod["securityContext"]["runAsNonRoot"], true,
+                "{ctx}: may run as root"
+            );
+            assert_eq!(
+                pod["automountServiceAccountToken"], false,
+                "{ctx}: API token mounted"
+            );
+            assert_eq!(
+                d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"],
+                svc.as_str(),
+                "{ctx}: pods not labelled with the service's name"
+            );
+            let app = app_container(d, &ctx);
+            assert_hardened(app, &ctx);
+            assert_eq!(
+                app["readinessProbe"]["httpGet"]["path"], "/health/ready",
+                "{ctx}: readiness"
+            );
+            assert_eq!(
+                app["livenessProbe"]["httpGet"]["path"], "/health/live",
+                "{ctx}: liveness"
+            );
+            assert_eq!(app["ports"][0]["containerPort"], 8080, "{ctx}: port");
+            let image = app["image"].as_str().unwrap_or_default();
+            let repository = image.split(':').next().unwrap_or_default();
+            assert!(
+                repository.ends_with(&format!("/{svc}")),
+                "{ctx}: image {image} is not the service's own"
+            );
+            assert!(
+                !image.contains("SERVICE"),
+                "{ctx}: placeholder left in {image}"
+            );
+
+            let inits = pod["initContainers"].as_array();
+            if has_database(&svc) {
+                let migrate = inits
+                    .and_then(|i| i.iter().find(|c| c["name"] == "migrate"))
+                    .unwrap_or_else(|| panic!("{ctx}: no migrate init container"));
+                assert_eq!(migrate["args"], serde_json::json!(["migrate"]), "{ctx}");
+                assert_eq!(
+                    migrate["image"], app["image"],
+                    "{ctx}: migrations from another image"
+                );
+                assert_hardened(migrate, &format!("{ctx} migrate"));
+                let db_secret = app["env"]
+                    .as_array()
+                    .and_then(|e| e.iter().find(|v| v["name"] == "DATABASE_PASSWORD"))
+                    .map(|v| v["valueFrom"]["secretKeyRef"]["name"].clone());
+                assert_eq!(
+                    db_secret,
+                    Some(Value::from(format!("{svc}-db"))),
+                    "{ctx}: database secret"
+                );
+            } else {
+                assert!(
+                    inits.is_none(),
+                    "{ctx}: has no database but an init container"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_service_has_its_service_autoscaler_and_budget() {
+    for (overlay, m) in overlays() {
+        for svc in services() {
+            let ctx = format!("{overlay} {svc}");
+            let s = m
+                .get("Service", &svc)
+                .unwrap_or_else(|| panic!("{ctx}: no Service"));
+            assert_eq!(
+                s["spec"]["selector"]["app.kubernetes.io/name"],
+                svc.as_str(),
+                "{ctx}"
+            );
+            assert_eq!(s["spec"]["ports"][0]["targetPort"], "http", "{ctx}");
+            let hpa = m
+                .get("HorizontalPodAutoscaler", &svc)
+                .unwrap_or_else(|| panic!("{ctx}: no HorizontalPodAutoscaler"));
+            assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], svc.as_str(), "{ctx}");
+            let pdb = m
+                .get("PodDisruptionBudget", &svc)
+                .unwrap_or_else(|| panic!("{ctx}: no PodDisruptionBudget"));
+            assert_eq!(
+                pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
+                svc.as_str()
+            );
+            let config = m
+                .config_map(&format!("{svc}-config"))
+                .unwrap_or_else(|| panic!("{ctx}: no {svc}-config ConfigMap"));
+            assert_eq!(config["data"]["OTEL_SERVICE_NAME"], svc.as_str(), "{ctx}");
+        }
+    }
+}
+
+/// What may reach a service's HTTP port: the gateway, monitoring, and (auth only, for
+/// its public keys) the platform's pods. The gateway itself is open.
+#[test]
+fn network_policies_let_only_the_gateway_and_monitoring_in() {
+    for (overlay, m) in overlays() {
+        for svc in services() {
+            let ctx = format!("{overlay} {svc}");
+            let np = m
+                .get("NetworkPolicy", &svc)
+                .unwrap_or_else(|| panic!("{ctx}: no NetworkPolicy"));
+            assert_eq!(
+                np["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+                svc.as_str(),
+                "{ctx}"
+            );
+            let rules = np["spec"]["ingress"].as_array().expect("ingress rules");
+            assert_eq!(rules.len(), 1, "{ctx}: one rule");
+            assert_eq!(
+                rules[0]["ports"],
+                serde_json::json!([{"port": "http", "protocol": "TCP"}]),
+                "{ctx}"
+            );
+            if svc == "gateway" {
+                assert!(
+                    rules[0]["from"].is_null(),
+                    "{ctx}: the entry must stay reachable"
+                );
+                continue;
+            }
+            assert_eq!(
+                rules[0]["from"],
+                serde_json::json!([
+                    {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}},
+                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+                ]),
+                "{ctx}: HTTP port open to more than the gateway and monitoring"
+            );
+        }
+        // Every other policy selecting a service's pods widens access on purpose.
+        for np in m.of_kind("NetworkPolicy") {
+            let name = np["metadata"]["name"].as_str().unwrap_or_default();
+            let selects = &np["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"];
+            if services().iter().any(|s| selects == s.as_str()) && selects != name {
+                assert_eq!(
+                    name, "auth-from-platform",
+                    "{overlay}: unexpected policy {name}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_gateway_routes_to_every_service_and_switches_off_the_others() {
+    let routes: toml::Table = toml::from_str(
+        &std::fs::read_to_string(deploy_check::root().join("services/gateway/routes.toml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let upstreams = routes["upstreams"].as_table().expect("[upstreams]");
+    let built = services();
+    for (overlay, m) in overlays() {
+        let config = m.config_map("gateway-config").expect("gateway-config");
+        for name in upstreams.keys() {
+            let key = format!("GATEWAY_UPSTREAM_{}", name.to_uppercase());
+            let expected = if built.contains(name) {
+                format!("http://{name}")
+            } else {
+                "off".into()
+            };
+            assert_eq!(config["data"][&key], expected.as_str(), "{overlay}: {key}");
+        }
+    }
+}
+
+#[test]
+fn the_gateway_is_reachable_through_gateway_api_or_ingress() {
+    for (overlay, m) in overlays() {
+        let by_route = m.of_kind("HTTPRoute").any(|r| {
+            r["spec"]["rules"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|rule| {
+                    rule["backendRefs"][0]["name"] == "gateway"
+                        && rule["backendRefs"][0]["port"] == 80
+                })
+        });
+        let by_ingress = m.of_kind("Ingress").any(|i| {
+            i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "gateway"
+        });
+        assert!(
+            by_route || by_ingress,
+            "{overlay}: clients cannot reach the gateway"
+        );
+    }
+}
+
+#[test]
+fn no_placeholder_survives_rendering() {
+    for (overlay, m) in overlays() {
+        // A value that is, or starts with, the placeholder (a name, a label, an image).
+        let text = serde_json::to_string(&m.0).unwrap();
+        assert!(
+            !text.contains("\"SERVICE\"") && !text.contains("\"SERVICE-"),
+            "{overlay}: a SERVICE placeholder was not replaced"
+        );
+    }
+}
