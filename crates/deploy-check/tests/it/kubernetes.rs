@@ -133,6 +133,11 @@ fn every_service_has_its_service_autoscaler_and_budget() {
                 .get("HorizontalPodAutoscaler", &svc)
                 .unwrap_or_else(|| panic!("{ctx}: no HorizontalPodAutoscaler"));
             assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], svc.as_str(), "{ctx}");
+            let d = m.get("Deployment", &svc).expect("deployment");
+            assert!(
+                d["spec"]["replicas"].is_null(),
+                "{ctx}: the Deployment sets replicas, which every apply would reset under the autoscaler"
+            );
             let pdb = m
                 .get("PodDisruptionBudget", &svc)
                 .unwrap_or_else(|| panic!("{ctx}: no PodDisruptionBudget"));
