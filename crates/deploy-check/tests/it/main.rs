@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod compose;
 mod custom_resources;
+mod dockerfile;
 mod kubernetes;
 mod topics;
 
