@@ -14,15 +14,6 @@ fn kafka_runs_in_kraft_mode_with_the_listener_the_services_use() {
             .get("Kafka", "neighbourly")
             .unwrap_or_else(|| panic!("{overlay}: no Kafka"));
         assert_eq!(kafka["apiVersion"], "kafka.strimzi.io/v1beta2");
-        let annotations = &kafka["metadata"]["annotations"];
-        assert_eq!(
-            annotations["strimzi.io/kraft"], "enabled",
-            "{overlay}: ZooKeeper mode"
-        );
-        assert_eq!(
-            annotations["strimzi.io/node-pools"], "enabled",
-            "{overlay}: no node pools"
-        );
         assert!(
             kafka["spec"]["zookeeper"].is_null(),
             "{overlay}: ZooKeeper configured"
@@ -144,5 +135,38 @@ fn database_secrets_keep_the_names_the_operator_reads() {
             .get("Secret", &format!("{svc}-db"))
             .unwrap_or_else(|| panic!("dev: no {svc}-db Secret (or it got a hash suffix)"));
         assert_eq!(secret["type"], "kubernetes.io/basic-auth");
+    }
+}
+
+/// At the autoscalers' ceiling, during a rollout (one surge pod each), every pool full:
+/// the connections still fit under PostgreSQL's limit, with room for the operator's own.
+#[test]
+fn connection_pools_fit_under_max_connections_at_full_scale() {
+    const RESERVED: u64 = 10;
+    for (overlay, m) in overlays() {
+        let cluster = m.get("Cluster", "postgres").expect("CNPG Cluster");
+        let max_connections: u64 = cluster["spec"]["postgresql"]["parameters"]["max_connections"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(100);
+        let platform = m.config_map("platform").expect("platform ConfigMap");
+        let pool: u64 = platform["data"]["DATABASE_POOL_MAX_SIZE"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10);
+        let mut total = 0;
+        for svc in services().into_iter().filter(|s| has_database(s)) {
+            let hpa = m.get("HorizontalPodAutoscaler", &svc).expect("HPA");
+            let max = hpa["spec"]["maxReplicas"].as_u64().expect("maxReplicas");
+            let deployment = m.get("Deployment", &svc).expect("Deployment");
+            let surge = deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+                .as_u64()
+                .unwrap_or(1);
+            total += (max + surge) * pool;
+        }
+        assert!(
+            total + RESERVED <= max_connections,
+            "{overlay}: {total} connections at full scale, max_connections is {max_connections}"
+        );
     }
 }

@@ -65,9 +65,22 @@ fn every_service_has_a_hardened_deployment_with_probes() {
             );
             let app = app_container(d, &ctx);
             assert_hardened(app, &ctx);
+            // The gateway's readiness lists every upstream: one sick service must not
+            // take every gateway pod (the whole API) out of rotation.
+            let readiness = if svc == "gateway" {
+                "/health/live"
+            } else {
+                "/health/ready"
+            };
             assert_eq!(
-                app["readinessProbe"]["httpGet"]["path"], "/health/ready",
+                app["readinessProbe"]["httpGet"]["path"], readiness,
                 "{ctx}: readiness"
+            );
+            assert!(
+                app["lifecycle"]["preStop"]["sleep"]["seconds"]
+                    .as_u64()
+                    .is_some_and(|s| s > 0),
+                "{ctx}: no pause before SIGTERM for endpoints to drain"
             );
             assert_eq!(
                 app["livenessProbe"]["httpGet"]["path"], "/health/live",
@@ -260,5 +273,36 @@ fn no_placeholder_survives_rendering() {
             !text.contains("\"SERVICE\"") && !text.contains("\"SERVICE-"),
             "{overlay}: a SERVICE placeholder was not replaced"
         );
+    }
+}
+
+/// A service the dev overlay gives a Secret needs it: in every overlay the reference is
+/// required, so a missing Secret stops the pod visibly instead of starting it on defaults.
+#[test]
+fn services_with_secrets_require_them() {
+    let (_, dev) = &overlays()[0];
+    for svc in services() {
+        let prefix = format!("{svc}-secrets-");
+        let has_secrets = dev.of_kind("Secret").any(|s| {
+            s["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+        });
+        for (overlay, m) in overlays() {
+            let d = deployment(m, overlay, &svc);
+            let app = app_container(d, &svc);
+            let secret_ref = app["envFrom"]
+                .as_array()
+                .and_then(|e| e.iter().find(|r| r["secretRef"].is_object()))
+                .map(|r| &r["secretRef"])
+                .unwrap_or_else(|| panic!("{overlay} {svc}: no secretRef"));
+            assert_eq!(
+                secret_ref["optional"],
+                !has_secrets,
+                "{overlay} {svc}: secrets {} but the reference says optional={}",
+                if has_secrets { "exist" } else { "do not exist" },
+                secret_ref["optional"]
+            );
+        }
     }
 }
