@@ -1,6 +1,7 @@
 //! Every service of the workspace has its Deployment (probes, limits, non-root, read-only
 //! root filesystem, migrations first), Service, autoscaler, disruption budget and a
-//! NetworkPolicy letting only the gateway and monitoring in, in every overlay.
+//! NetworkPolicy letting only the gateway and monitoring in, in every overlay; the data
+//! stores (Kafka, PostgreSQL, Redis) let in only the platform's pods.
 
 use crate::{overlays, services};
 use deploy_check::{Manifests, has_database};
@@ -303,6 +304,115 @@ fn services_with_secrets_require_them() {
                 if has_secrets { "exist" } else { "do not exist" },
                 secret_ref["optional"]
             );
+        }
+    }
+}
+
+/// The platform's own pods, as the data stores' policies name them.
+fn platform_pods() -> Value {
+    serde_json::json!({"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "neighbourly"}}})
+}
+
+/// The policies whose pod selector holds `label: value`.
+fn policies_selecting<'a>(m: &'a Manifests, label: &str, value: &str) -> Vec<&'a Value> {
+    m.of_kind("NetworkPolicy")
+        .filter(|np| np["spec"]["podSelector"]["matchLabels"][label] == value)
+        .collect()
+}
+
+/// Each rule names who it lets in (no rule without `from` opens a port to every pod of
+/// the cluster) and no peer is an address range (which would reach past the pod labels).
+fn assert_closed_rules(np: &Value, ctx: &str) {
+    assert!(
+        np["spec"]["policyTypes"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "Ingress")),
+        "{ctx}: not an ingress policy"
+    );
+    for rule in np["spec"]["ingress"].as_array().into_iter().flatten() {
+        let from = rule["from"].as_array().filter(|f| !f.is_empty());
+        let from = from.unwrap_or_else(|| panic!("{ctx}: a rule lets every pod in"));
+        assert!(
+            from.iter().all(|p| p["ipBlock"].is_null()),
+            "{ctx}: an address range reaches the store"
+        );
+        assert!(rule["ports"].is_array(), "{ctx}: a rule opens every port");
+    }
+}
+
+/// The peers a policy lets reach `port`.
+fn peers_on_port(np: &Value, port: u64) -> Vec<Value> {
+    np["spec"]["ingress"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["ports"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["port"] == port))
+        })
+        .flat_map(|r| r["from"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn data_stores_admit_only_the_platforms_pods() {
+    for (overlay, m) in overlays() {
+        // The services must carry the label the stores let in.
+        for svc in services() {
+            let labels = &deployment(m, overlay, &svc)["spec"]["template"]["metadata"]["labels"];
+            assert_eq!(
+                labels["app.kubernetes.io/part-of"], "neighbourly",
+                "{overlay} {svc}: pods the data stores do not let in"
+            );
+        }
+
+        // Kafka: Strimzi writes the brokers' policy from each listener's peers.
+        let kafka = m.get("Kafka", "neighbourly").expect("Kafka");
+        for listener in kafka["spec"]["kafka"]["listeners"]
+            .as_array()
+            .expect("listeners")
+        {
+            assert_eq!(
+                listener["networkPolicyPeers"],
+                serde_json::json!([platform_pods()]),
+                "{overlay}: Kafka listener {} open beyond the platform's pods",
+                listener["name"]
+            );
+        }
+
+        // PostgreSQL: the platform's pods, the cluster's own instances and the operator.
+        let cluster = m.get("Cluster", "postgres").expect("CNPG Cluster");
+        let name = cluster["metadata"]["name"].as_str().unwrap_or_default();
+        let pg = policies_selecting(m, "cnpg.io/cluster", name);
+        assert!(!pg.is_empty(), "{overlay}: nothing guards PostgreSQL");
+        let own = serde_json::json!({"podSelector": {"matchLabels": {"cnpg.io/cluster": name}}});
+        for np in &pg {
+            assert_closed_rules(np, &format!("{overlay} postgres"));
+            for peer in peers_on_port(np, 5432) {
+                let operator = peer["namespaceSelector"]["matchLabels"]
+                    ["kubernetes.io/metadata.name"]
+                    == "cnpg-system"
+                    && !peer["podSelector"].is_null();
+                assert!(
+                    peer == platform_pods() || peer == own || operator,
+                    "{overlay}: PostgreSQL reachable from {peer}"
+                );
+            }
+        }
+
+        // Redis: the platform's pods only.
+        let redis = policies_selecting(m, "app.kubernetes.io/name", "redis");
+        assert!(!redis.is_empty(), "{overlay}: nothing guards Redis");
+        for np in redis {
+            assert_closed_rules(np, &format!("{overlay} redis"));
+            for rule in np["spec"]["ingress"].as_array().into_iter().flatten() {
+                assert_eq!(
+                    rule["from"],
+                    serde_json::json!([platform_pods()]),
+                    "{overlay}: Redis reachable from more than the platform"
+                );
+            }
         }
     }
 }
