@@ -390,8 +390,7 @@ fn data_stores_admit_only_the_platforms_pods() {
         for np in &pg {
             assert_closed_rules(np, &format!("{overlay} postgres"));
             for peer in peers_on_port(np, 5432) {
-                let operator = peer["namespaceSelector"]["matchLabels"]
-                    ["kubernetes.io/metadata.name"]
+                let operator = peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
                     == "cnpg-system"
                     && !peer["podSelector"].is_null();
                 assert!(
