@@ -4,7 +4,8 @@
 //! on the same broker. The raw rate is the ceiling; the relay's end-to-end rate counts
 //! from the first row inserted to the last row marked acknowledged.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use crate::scratch::ScratchDb;
+use diesel_async::RunQueryDsl;
 use platform::config::Secret;
 use platform::kafka::KafkaConfig;
 use platform::kafka::outbox::{Outbox, OutboxRecord};
@@ -106,23 +107,13 @@ struct Count {
 }
 
 pub async fn run(kafka: &KafkaConfig, n: usize) -> anyhow::Result<()> {
-    let admin_url = std::env::var("DATABASE_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:55432/postgres".into());
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     let raw_topic = format!("bench.raw.{run_id}");
     let relay_topic = format!("bench.relay.{run_id}");
     platform::kafka::admin::ensure_topics(kafka, &[raw_topic.clone(), relay_topic.clone()], 3)
         .await?;
 
-    let db = format!("bench_{run_id}");
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(b, _)| b);
-    let db_url = format!("{base}/{db}");
-    let mut admin = AsyncPgConnection::establish(&admin_url).await?;
-    admin
-        .batch_execute(&format!("CREATE DATABASE \"{db}\""))
-        .await?;
+    let db = ScratchDb::create("bench", &run_id).await?;
 
     println!(
         "events: {n}, payload: {PAYLOAD_BYTES} bytes, keys: {STREAMS}, broker: {}",
@@ -132,10 +123,8 @@ pub async fn run(kafka: &KafkaConfig, n: usize) -> anyhow::Result<()> {
     raw_rate(kafka, &raw_topic, 1000.min(n)).await?;
     let raw = raw_rate(kafka, &raw_topic, n).await?;
     println!("raw producer:        {raw:>10.0} events/s");
-    let result = relay_rate(kafka, &db_url, &relay_topic, n).await;
-    let _ = admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
-        .await;
+    let result = relay_rate(kafka, &db.url, &relay_topic, n).await;
+    db.drop().await;
     let (relay, insert) = result?;
     println!("outbox inserts:      {insert:>10.0} rows/s (committed, 1000 per transaction)");
     println!("outbox relay (e2e):  {relay:>10.0} events/s");

@@ -5,15 +5,18 @@
 //!   ops dlq-replay <topic>.dlq      send dead letters back to their topic
 //!   ops bench [EVENTS]              raw producer rate vs outbox relay rate (DATABASE_ADMIN_URL)
 //!   ops auth-bench URL [SECS] [WORKERS]  argon2 ceiling, logins/s and refreshes/s of an auth service
+//!   ops notification-bench SMTP_URL [EVENTS] [DISPATCHERS]  events -> queued e-mails -> sent
 
 mod auth_bench;
 mod bench;
+mod notification_bench;
+mod scratch;
 
 use platform::kafka::KafkaConfig;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: ops topics-list | topics-ensure | dlq-replay <topic>.dlq | bench [EVENTS] | auth-bench URL [SECS] [WORKERS]";
+const USAGE: &str = "usage: ops topics-list | topics-ensure | dlq-replay <topic>.dlq | bench [EVENTS] | auth-bench URL [SECS] [WORKERS] | notification-bench SMTP_URL [EVENTS] [DISPATCHERS]";
 
 fn kafka() -> KafkaConfig {
     let servers =
@@ -21,8 +24,19 @@ fn kafka() -> KafkaConfig {
     KafkaConfig::new(servers, "ops")
 }
 
+/// The `i`-th optional numeric argument, or `default`.
+fn number(args: &[&str], i: usize, default: u64) -> anyhow::Result<u64> {
+    args.get(i).map_or(Ok(default), |n| {
+        n.parse()
+            .map_err(|_| anyhow::anyhow!("{n:?} is not a number"))
+    })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
+    // Warnings from the platform kit (a consumer that cannot fetch, say) reach the operator.
+    let _telemetry =
+        platform::telemetry::init("ops", &platform::telemetry::TelemetryConfig::default())?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
         .iter()
@@ -59,14 +73,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             bench::run(&kafka(), events).await?;
         }
         ["auth-bench", url, rest @ ..] => {
-            let num = |i: usize, default: u64| -> anyhow::Result<u64> {
-                rest.get(i).map_or(Ok(default), |n| {
-                    n.parse()
-                        .map_err(|_| anyhow::anyhow!("{n:?} is not a number"))
-                })
-            };
-            let workers = usize::try_from(num(1, 16)?)?;
-            auth_bench::run(url, num(0, 10)?, workers).await?;
+            let workers = usize::try_from(number(rest, 1, 16)?)?;
+            auth_bench::run(url, number(rest, 0, 10)?, workers).await?;
+        }
+        ["notification-bench", smtp_url, rest @ ..] => {
+            let events = usize::try_from(number(rest, 0, 2000)?)?;
+            let dispatchers = usize::try_from(number(rest, 1, 1)?)?.max(1);
+            notification_bench::run(&kafka(), smtp_url, events, dispatchers).await?;
         }
         _ => {
             eprintln!("{USAGE}");
