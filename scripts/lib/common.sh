@@ -152,6 +152,41 @@ ensure_tansu() {
   ok "tansu built"
 }
 
+# diesel_cli, for scripts/check-schema (print-schema against the migrations). Pinned to
+# the diesel in Cargo.lock, whose output format it follows; built once per machine like
+# tansu, PostgreSQL support only (it links libpq, hence libpq-dev).
+DIESEL_CLI_VERSION="2.3.14"
+DIESEL_CLI_CACHE="${DIESEL_CLI_CACHE:-$TOOLS_CACHE/diesel_cli-$DIESEL_CLI_VERSION}"
+
+diesel_path() {
+  if [[ -n "${DIESEL_BIN:-}" ]]; then echo "$DIESEL_BIN"; return; fi
+  echo "$DIESEL_CLI_CACHE/bin/diesel"
+}
+
+# The unversioned libpq.so the linker needs ships only in the -dev package.
+libpq_dev_present() {
+  if command -v dpkg-query >/dev/null; then
+    [[ "$(dpkg-query -W -f='${Status}' libpq-dev 2>/dev/null)" == "install ok installed" ]]
+  else
+    local libdir; libdir="$(pg_config --libdir 2>/dev/null)" && [[ -e "$libdir/libpq.so" ]]
+  fi
+}
+
+ensure_diesel_cli() {
+  local bin; bin="$(diesel_path)"
+  [[ -x "$bin" ]] && return 0
+  [[ -n "${DIESEL_BIN:-}" ]] && die "DIESEL_BIN=$DIESEL_BIN is not an executable"
+  libpq_dev_present || apt_install libpq-dev
+  command -v cc >/dev/null || apt_install gcc
+  step "building diesel_cli $DIESEL_CLI_VERSION (once per machine, about 5 minutes on two cores)"
+  say "  ${DIM}cached in $DIESEL_CLI_CACHE; progress in $STATE/logs/diesel-cli-build.log${RESET}"
+  mkdir -p "$STATE/logs"
+  cargo install --locked "diesel_cli@$DIESEL_CLI_VERSION" --no-default-features \
+    --features postgres --root "$DIESEL_CLI_CACHE" >"$STATE/logs/diesel-cli-build.log" 2>&1 9>&- \
+    || die "diesel_cli build failed; see $STATE/logs/diesel-cli-build.log"
+  ok "diesel_cli built"
+}
+
 # ---------------------------------------------------------------- postgres
 
 as_pg() { # run a PostgreSQL server binary as an unprivileged user when we are root
@@ -479,4 +514,9 @@ ensure_deploy_tools() {
       >/dev/null 2>&1 || die "installing $GATEWAY_API_MODELS from npm failed"
     echo "$GATEWAY_API_MODELS" >"$DEPLOY_TOOLS_NODE/.installed"
   fi
+}
+
+# Resident memory of process $1 in MiB (one decimal), from /proc; "?" when it is gone.
+rss_mib() {
+  awk '/^VmRSS:/ {printf "%.1f", $2 / 1024; found = 1} END {if (!found) printf "?"}' "/proc/$1/status" 2>/dev/null || printf '?'
 }

@@ -5,6 +5,11 @@
 //! Kept apart from `test-support` because it builds on the platform kit, whose own tests
 //! use `test-support`.
 
+mod service;
+
+pub use service::{Builder, Resp, TestService};
+pub use test_support::eventually;
+
 use futures::future::BoxFuture;
 use jsonwebtoken::jwk::JwkSet;
 use platform::auth::{AuthConfig, Claims, KeySource};

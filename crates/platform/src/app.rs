@@ -2,19 +2,13 @@
 //! configuration, start telemetry, then either migrate, replay a DLQ, or serve (pool,
 //! outbox relay, consumers, HTTP) until SIGTERM, and stop gracefully.
 //!
-//! A service's `main.rs` is then a few lines:
-//!
-//! ```ignore
-//! #[tokio::main]
-//! async fn main() -> std::process::ExitCode {
-//!     platform::app::main(SPEC, Config::from_vars, |mut app, config| async move {
-//!         app.spawn_consumer(consumer_config(), Handler::new(config.clone()))?;
-//!         app.serve(move |cfg| routes::configure(cfg, config.clone())).await
-//!     })
-//!     .await
-//! }
-//! ```
+//! A service implements [`Service`] once, in its `lib.rs`: its settings and its
+//! composition root [`Service::build`] (state, consumers, background tasks, routes). The
+//! same `build` runs in production (`main.rs` is `platform::app::run::<MyService>()`) and
+//! in the service's integration tests (`harness::TestService::<MyService>`), so the wiring
+//! the tests exercise is the wiring that ships. See docs/service-anatomy.md.
 
+use crate::auth::{AuthConfig, KeySource, TokenVerifier};
 use crate::cli::Command;
 use crate::config::{ProcessEnv, Vars};
 use crate::db::{DbConfig, DbPool};
@@ -27,8 +21,12 @@ use crate::kafka::{BrokerCheck, KafkaConfig};
 use crate::telemetry::TelemetryConfig;
 use actix_web::web;
 use diesel_migrations::EmbeddedMigrations;
+use futures::future::BoxFuture;
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -39,8 +37,72 @@ pub struct ServiceSpec {
     pub name: &'static str,
     pub default_port: u16,
     pub migrations: EmbeddedMigrations,
+    /// The folder `migrations` were embedded from (`concat!(env!("CARGO_MANIFEST_DIR"),
+    /// "/migrations")`): the test harness fingerprints its files to know when its template
+    /// database is stale.
+    pub migrations_dir: &'static str,
     /// The service's own commands besides serve/migrate/dlq-replay (see [`App::task`]).
     pub tasks: &'static [&'static str],
+}
+
+/// One service's composition: what `main` and the integration tests both run.
+pub trait Service: Sized + 'static {
+    const SPEC: ServiceSpec;
+    /// The service's own settings (the common ones are [`BaseConfig`]).
+    type Config: Send + 'static;
+    /// What handlers and consumers share; tests reach the database through it.
+    type State: Clone + Send + Sync + 'static;
+
+    /// Reads the service's settings; problems are reported with the common ones.
+    fn config(v: &mut Vars<'_>) -> Self::Config;
+
+    /// The composition root: builds the state, registers consumers and background tasks
+    /// on `app`, and returns the state with the HTTP routes.
+    fn build(
+        app: &mut App,
+        config: Self::Config,
+    ) -> impl Future<Output = anyhow::Result<Wired<Self::State>>>;
+
+    /// Runs one of [`ServiceSpec::tasks`] (an operator command) instead of serving.
+    fn task(
+        app: App,
+        config: Self::Config,
+        args: Vec<String>,
+    ) -> impl Future<Output = anyhow::Result<()>> {
+        let _ = (app, config);
+        async move { anyhow::bail!("unknown task {args:?}") }
+    }
+}
+
+/// Registers a service's routes (and their app data) on the server.
+pub type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// What [`Service::build`] gives back: the shared state and the routes.
+pub struct Wired<S> {
+    pub state: S,
+    pub routes: Routes,
+}
+
+impl<S> Wired<S> {
+    pub fn new(state: S, routes: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static) -> Self {
+        Self {
+            state,
+            routes: Arc::new(routes),
+        }
+    }
+}
+
+/// Runs service `S`'s process: `main.rs` is `platform::app::run::<S>().await`.
+pub async fn run<S: Service>() -> ExitCode {
+    main(S::SPEC, S::config, |mut app, config| async move {
+        if let Some(args) = app.task().map(<[String]>::to_vec) {
+            return S::task(app, config, args).await;
+        }
+        let wired = S::build(&mut app, config).await?;
+        let routes = wired.routes;
+        app.serve(move |cfg| routes(cfg)).await
+    })
+    .await
 }
 
 /// The settings every service has.
@@ -75,6 +137,40 @@ pub struct App {
     readiness: Readiness,
     tasks: JoinSet<()>,
     task: Option<Vec<String>>,
+    consumers: Vec<PendingConsumer>,
+    harness: Option<Harness>,
+}
+
+/// A consumer registered by [`App::spawn_consumer`], started with the server so the test
+/// harness can first point it at private topics.
+struct PendingConsumer {
+    config: ConsumerConfig,
+    start: Box<dyn FnOnce(ConsumerConfig) -> anyhow::Result<BoxFuture<'static, ()>> + Send>,
+}
+
+/// How an [`App`] built by the test harness differs from production: tokens come from a
+/// test key, consumers read private stand-ins of their topics (or do not run), the relay
+/// does not publish (tests read the outbox; nothing reaches the stack's real topics).
+pub struct Harness {
+    pub keys: Arc<dyn KeySource>,
+    pub consumers: bool,
+    pub relay: bool,
+    /// Makes a private topic (and its DLQ) standing in for the named one.
+    pub private_topic:
+        Arc<dyn Fn(String) -> BoxFuture<'static, anyhow::Result<String>> + Send + Sync>,
+    /// Makes a consumer group name no other test uses.
+    pub unique_group: fn(&str) -> String,
+}
+
+/// A started service: where it listens and the private topics its consumers read.
+pub struct Launched {
+    pub addr: SocketAddr,
+    /// Real topic name -> the private topic standing in for it (tests only).
+    pub topics: HashMap<String, String>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    tasks: JoinSet<()>,
+    shutdown: CancellationToken,
+    shutdown_timeout: Duration,
 }
 
 impl App {
@@ -89,18 +185,144 @@ impl App {
         self.readiness = std::mem::take(&mut self.readiness).with(check);
     }
 
-    /// Starts a consumer that runs until shutdown.
+    /// Registers a consumer; it starts with the server and runs until shutdown.
     pub fn spawn_consumer<H: EventHandler>(
         &mut self,
         config: ConsumerConfig,
         handler: H,
     ) -> anyhow::Result<()> {
-        let mut vars = Vars::new(&ProcessEnv);
-        let config = config.with_vars(&mut vars);
-        vars.finish()?;
-        let runner = ConsumerRunner::new(self.pool.clone(), &self.config.kafka, config, handler)?;
-        self.tasks.spawn(runner.run(self.shutdown.clone()));
+        let config = if self.harness.is_some() {
+            config
+        } else {
+            let mut vars = Vars::new(&ProcessEnv);
+            let config = config.with_vars(&mut vars);
+            vars.finish()?;
+            config
+        };
+        let (pool, kafka, shutdown) = (
+            self.pool.clone(),
+            self.config.kafka.clone(),
+            self.shutdown.clone(),
+        );
+        self.consumers.push(PendingConsumer {
+            config,
+            start: Box::new(move |config| {
+                let runner = ConsumerRunner::new(pool, &kafka, config, handler)?;
+                Ok(Box::pin(runner.run(shutdown)))
+            }),
+        });
         Ok(())
+    }
+
+    /// The access-token verifier for `config`: keys from the auth service's JWKS, or the
+    /// test key under the harness.
+    pub async fn verifier(&self, config: AuthConfig) -> anyhow::Result<TokenVerifier> {
+        match &self.harness {
+            Some(h) => TokenVerifier::with_key_source(config, h.keys.clone()).await,
+            None => TokenVerifier::new(config).await,
+        }
+    }
+
+    /// Runs `work` every `every` until shutdown (the first run after one interval). A
+    /// failed run is logged and retried at the next tick: a sweep that fails once must not
+    /// stop the service. `name` names the job in logs and in the
+    /// `periodic_task_failures_total` metric.
+    pub fn every<F, Fut>(&mut self, name: &'static str, every: Duration, mut work: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send,
+    {
+        self.spawn_task(move |shutdown| async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+                if let Err(e) = work().await {
+                    metrics::counter!("periodic_task_failures_total", "task" => name).increment(1);
+                    tracing::warn!(
+                        task = name,
+                        error = format!("{e:#}"),
+                        "periodic task failed"
+                    );
+                }
+            }
+        });
+    }
+
+    /// An app for the test harness (see [`Harness`]); production builds one in [`main`].
+    pub fn for_tests(
+        name: &'static str,
+        config: BaseConfig,
+        pool: DbPool,
+        harness: Harness,
+    ) -> Self {
+        let readiness = Readiness::new().with(DatabaseCheck(pool.clone()));
+        Self {
+            name,
+            outbox: Outbox::new(name),
+            pool,
+            config,
+            shutdown: CancellationToken::new(),
+            readiness,
+            tasks: JoinSet::new(),
+            task: None,
+            consumers: Vec::new(),
+            harness: Some(harness),
+        }
+    }
+
+    /// Starts the relay, the consumers and the HTTP server with `routes`, and returns at
+    /// once; [`App::serve`] is this plus waiting for shutdown.
+    pub async fn launch<F>(mut self, routes: F) -> anyhow::Result<Launched>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        let relay_on = self.harness.as_ref().is_none_or(|h| h.relay);
+        if relay_on {
+            let relay = OutboxRelay::new(
+                self.pool.clone(),
+                &self.config.kafka,
+                self.config.relay.clone(),
+            )?;
+            self.tasks.spawn(relay.run(self.shutdown.clone()));
+        }
+        let mut topics = HashMap::new();
+        for pending in std::mem::take(&mut self.consumers) {
+            let mut config = pending.config;
+            if let Some(h) = &self.harness {
+                if !h.consumers {
+                    continue;
+                }
+                for topic in &mut config.topics {
+                    let private = match topics.get(topic) {
+                        Some(p) => String::clone(p),
+                        None => {
+                            let p = (h.private_topic)(topic.clone()).await?;
+                            topics.insert(topic.clone(), p.clone());
+                            p
+                        }
+                    };
+                    *topic = private;
+                }
+                config.group_id = (h.unique_group)(&config.group_id);
+            }
+            self.tasks.spawn((pending.start)(config)?);
+        }
+        let server = crate::http::server::start(
+            &self.config.http,
+            self.readiness.clone(),
+            routes,
+            self.shutdown.clone(),
+        )?;
+        Ok(Launched {
+            addr: server.addr,
+            topics,
+            server: server.task,
+            tasks: self.tasks,
+            shutdown: self.shutdown,
+            shutdown_timeout: self.config.http.shutdown_timeout,
+        })
     }
 
     /// Runs a background task (a scheduled job, say) that must stop on `shutdown`.
@@ -111,25 +333,30 @@ impl App {
         self.tasks.spawn(task(self.shutdown.clone()));
     }
 
-    /// Starts the outbox relay and the HTTP server, then waits for shutdown and gives
-    /// background tasks the configured time to finish.
-    pub async fn serve<F>(mut self, configure: F) -> anyhow::Result<()>
+    /// Starts the outbox relay, the consumers and the HTTP server, then waits for
+    /// shutdown and gives background tasks the configured time to finish.
+    pub async fn serve<F>(self, configure: F) -> anyhow::Result<()>
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
-        let relay = OutboxRelay::new(
-            self.pool.clone(),
-            &self.config.kafka,
-            self.config.relay.clone(),
-        )?;
-        self.tasks.spawn(relay.run(self.shutdown.clone()));
-        let server = crate::http::server::start(
-            &self.config.http,
-            self.readiness.clone(),
-            configure,
-            self.shutdown.clone(),
-        )?;
-        let mut server_task = server.task;
+        self.launch(configure).await?.wait().await
+    }
+}
+
+impl Launched {
+    /// Stops the service (the same as SIGTERM in production).
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// The token whose cancellation stops the service.
+    pub fn shutdown(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until shutdown, or until a background task ends early, then stops the rest.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut server_task = self.server;
         // A background task that ends before shutdown (a panic in the relay or a consumer)
         // must take the process down: a service that answers HTTP but no longer publishes
         // or consumes would look healthy while losing its purpose. The orchestrator
@@ -151,7 +378,7 @@ impl App {
         self.shutdown.cancel();
         // One deadline for everything that is still running, so the whole stop fits in
         // the orchestrator's grace period.
-        let deadline = tokio::time::Instant::now() + self.config.http.shutdown_timeout;
+        let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
         if !server_done {
             // A JoinHandle must not be polled again once it has completed.
             let _ = tokio::time::timeout_at(deadline, &mut server_task).await;
@@ -270,6 +497,8 @@ where
                 readiness,
                 tasks: JoinSet::new(),
                 task,
+                consumers: Vec::new(),
+                harness: None,
             };
             tracing::info!(service = spec.name, "starting");
             run(app, extra).await

@@ -141,6 +141,23 @@ impl<'a> Vars<'a> {
         }
     }
 
+    /// A variable that must be set, of a type with no sensible default (a key): when it is
+    /// missing or malformed the problem, with `hint` on how to make one, is recorded and
+    /// `placeholder` stands in. The placeholder is never used: [`Vars::finish`] fails.
+    pub fn required_with<T>(&mut self, name: &str, hint: &str, placeholder: T) -> T
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        match self.raw(name) {
+            None => {
+                self.problems.push(format!("{name} is required ({hint})"));
+                placeholder
+            }
+            Some(v) => self.parse(name, &v).unwrap_or(placeholder),
+        }
+    }
+
     /// A variable with a default used when it is unset.
     pub fn or<T>(&mut self, name: &str, default: T) -> T
     where

@@ -11,6 +11,13 @@ use std::time::Duration;
 
 pub use diesel_async::AsyncPgConnection as PgConn;
 
+mod text_enum;
+mod text_list;
+#[doc(hidden)]
+pub use text_enum::__private as __text_enum;
+pub use text_enum::{TextEnum, UnknownVariant};
+pub use text_list::TextList;
+
 /// The pool every service uses.
 pub type DbPool = Pool<AsyncPgConnection>;
 /// A connection checked out of [`DbPool`].
@@ -285,6 +292,18 @@ pub fn contains_pattern(text: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// Takes a transaction-scoped advisory lock on `key` (any text; hashed by PostgreSQL), held
+/// until the caller's transaction ends. For serialising work on something that has no row
+/// to lock yet (the first signing key, the codes sent to one address).
+pub async fn advisory_xact_lock(conn: &mut AsyncPgConnection, key: &str) -> Result<(), DbError> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind::<diesel::sql_types::Text, _>(key)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn ping(pool: &DbPool) -> Result<(), DbError> {

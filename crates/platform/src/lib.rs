@@ -3,10 +3,13 @@
 //! - [`config`]: typed settings from environment variables, all problems reported at once;
 //! - [`telemetry`]: logs, traces and W3C trace context across HTTP and Kafka;
 //! - [`http`]: envelope, errors, validation, pagination, request ids, health, metrics,
-//!   and the server with graceful shutdown;
+//!   idempotency keys for requests that must not run twice, and the server with graceful
+//!   shutdown;
 //! - [`db`]: the diesel-async pool, error mapping and migrations;
 //! - [`kafka`]: outbox and relay, inbox consumer runner, dead letters, topics;
 //! - [`auth`]: access-token verification (JWKS, deny-list) and the `AuthUser` extractor;
+//! - [`permissions`]: the catalogue of every permission string handlers check;
+//! - [`money`]: integer minor units with an ISO 4217 currency, never floats;
 //! - [`redis_conn`]: the Redis connection every service and the gateway open;
 //! - [`cli`]: the `serve` / `migrate` / `dlq-replay` commands every binary shares;
 //! - [`app`]: the whole life of a service process, so `main.rs` stays a few lines.
@@ -18,6 +21,8 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod kafka;
+pub mod money;
+pub mod permissions;
 pub mod redis_conn;
 pub mod shutdown;
 pub mod telemetry;

@@ -2,6 +2,8 @@
 //!
 //! - [`TestDb`]: a fresh database per test, copied from a migrated template, dropped at
 //!   the end, so tests run in parallel without seeing each other's rows.
+//! - [`migrations_round_trip`]: every migration applied, reverted and applied again on a
+//!   scratch database, the schema compared at each step ([`schema_dump`]).
 //! - [`unique`]: names (topics, groups) no other test uses.
 //! - [`BrokerProcess`] and [`PgProcess`]: private broker and PostgreSQL processes for the
 //!   tests that stop and restart them.
@@ -10,10 +12,12 @@
 //! Tests find the local stack through the same variables `scripts/stack env` prints, with
 //! the stack's defaults when they are unset.
 
+mod migrations;
 mod process;
 pub mod smtp;
 pub mod tokens;
 
+pub use migrations::{migrations_round_trip, schema_dump};
 pub use process::{BrokerProcess, PgProcess, free_port};
 pub use smtp::SmtpSink;
 
@@ -117,6 +121,22 @@ impl TestDb {
         let db = format!("t_{}", uuid::Uuid::now_v7().simple());
         admin
             .batch_execute(&format!("CREATE DATABASE \"{db}\" TEMPLATE \"{template}\""))
+            .await?;
+        Ok(Self {
+            url: url_for(&db),
+            name: db,
+        })
+    }
+}
+
+impl TestDb {
+    /// A new database with nothing in it (copied from `template1`, as `CREATE DATABASE`
+    /// does by default).
+    pub async fn empty() -> anyhow::Result<Self> {
+        let mut admin = AsyncPgConnection::establish(&admin_url()).await?;
+        let db = format!("t_{}", uuid::Uuid::now_v7().simple());
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{db}\""))
             .await?;
         Ok(Self {
             url: url_for(&db),

@@ -13,6 +13,17 @@ use uuid::Uuid;
 pub const SUPER_ADMIN: &str = "super_admin";
 pub const DEFAULT_ROLE: &str = "resident";
 
+platform::text_enum! {
+    /// Where an account stands (`users.status`): the user service decides, this service
+    /// follows its events (consumer).
+    pub enum UserStatus {
+        Active = "active",
+        Suspended = "suspended",
+        Banned = "banned",
+        Deleted = "deleted",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
@@ -22,7 +33,7 @@ pub struct User {
     pub password_hash: String,
     pub email_verified_at: Option<DateTime<Utc>>,
     pub phone_verified_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: UserStatus,
     pub suspended_until: Option<DateTime<Utc>>,
     pub totp_secret_enc: Option<Vec<u8>>,
     pub mfa_enabled_at: Option<DateTime<Utc>>,
@@ -34,10 +45,12 @@ impl User {
     /// Err unless the account may sign in. A suspension past its end date no longer
     /// counts, even before the user service's reinstatement event arrives.
     pub fn ensure_active(&self) -> Result<()> {
-        match self.status.as_str() {
-            "active" => Ok(()),
-            "suspended" if self.suspended_until.is_some_and(|u| u <= Utc::now()) => Ok(()),
-            other => Err(Error::AccountInactive(other.to_owned())),
+        match self.status {
+            UserStatus::Active => Ok(()),
+            UserStatus::Suspended if self.suspended_until.is_some_and(|u| u <= Utc::now()) => {
+                Ok(())
+            }
+            other => Err(Error::AccountInactive(other.to_string())),
         }
     }
 
@@ -133,7 +146,7 @@ pub struct UserView {
     pub phone: Option<String>,
     pub email_verified: bool,
     pub phone_verified: bool,
-    pub status: String,
+    pub status: UserStatus,
     pub roles: Vec<String>,
     pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
@@ -147,7 +160,7 @@ impl UserView {
             phone: user.phone.clone(),
             email_verified: user.email_verified_at.is_some(),
             phone_verified: user.phone_verified_at.is_some(),
-            status: user.status.clone(),
+            status: user.status,
             roles,
             mfa_enabled: user.mfa_enabled(),
             created_at: user.created_at,

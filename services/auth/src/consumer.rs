@@ -9,6 +9,7 @@
 //!
 //! Runs inside the kit's inbox transaction, so each event takes effect exactly once.
 
+use crate::accounts::UserStatus;
 use crate::error::Error;
 use crate::schema::users;
 use crate::sessions::{self, Scope};
@@ -53,28 +54,34 @@ impl Handler {
         &self,
         conn: &mut AsyncPgConnection,
         id: Uuid,
-        status: &str,
+        status: UserStatus,
         reason: Option<&str>,
         until: Option<chrono::DateTime<chrono::Utc>>,
         rid: &RequestId,
     ) -> Result<(), HandlerError> {
         // A deleted account stays deleted whatever arrives after.
-        let n = diesel::update(users::table.find(id).filter(users::status.ne("deleted")))
-            .set((
-                users::status.eq(status),
-                users::status_reason.eq(reason),
-                users::suspended_until.eq(until),
-                users::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
+        let n = diesel::update(
+            users::table
+                .find(id)
+                .filter(users::status.ne(UserStatus::Deleted)),
+        )
+        .set((
+            users::status.eq(status),
+            users::status_reason.eq(reason),
+            users::suspended_until.eq(until),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
         if n == 0 {
             // An account this service never had, or one already deleted: nothing to do.
-            tracing::warn!(user_id = %id, status, "status change for an unknown or deleted user");
+            tracing::warn!(user_id = %id, %status, "status change for an unknown or deleted user");
             return Ok(());
         }
-        if status != "active" {
-            let revoked = sessions::revoke(conn, &self.state, Scope::All(id), status, rid).await?;
+        if status != UserStatus::Active {
+            // The session's revocation reason is the status that ended it.
+            let reason = status.as_str();
+            let revoked = sessions::revoke(conn, &self.state, Scope::All(id), reason, rid).await?;
             let ids: Vec<Uuid> = revoked.into_iter().map(|(s, _)| s).collect();
             // Written before the commit: if the commit fails the event is redelivered and
             // the entries are merely written again.
@@ -135,7 +142,7 @@ impl EventHandler for Handler {
                 self.set_status(
                     conn,
                     user_id(&e.user_id)?,
-                    "suspended",
+                    UserStatus::Suspended,
                     Some(&e.reason),
                     until,
                     &rid,
@@ -147,7 +154,7 @@ impl EventHandler for Handler {
                 self.set_status(
                     conn,
                     user_id(&e.user_id)?,
-                    "banned",
+                    UserStatus::Banned,
                     Some(&e.reason),
                     None,
                     &rid,
@@ -156,13 +163,20 @@ impl EventHandler for Handler {
             }
             t if t == user::UserReinstated::TYPE => {
                 let e: user::UserReinstated = event.decode()?;
-                self.set_status(conn, user_id(&e.user_id)?, "active", None, None, &rid)
-                    .await
+                self.set_status(
+                    conn,
+                    user_id(&e.user_id)?,
+                    UserStatus::Active,
+                    None,
+                    None,
+                    &rid,
+                )
+                .await
             }
             t if t == user::UserDeleted::TYPE => {
                 let e: user::UserDeleted = event.decode()?;
                 let id = user_id(&e.user_id)?;
-                self.set_status(conn, id, "deleted", None, None, &rid)
+                self.set_status(conn, id, UserStatus::Deleted, None, None, &rid)
                     .await?;
                 // Personal data goes; the row stays so ids in other services' history
                 // never get reused.

@@ -16,6 +16,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::auth::v1 as ev;
 use platform::db::DbError;
 use platform::http::RequestId;
+use platform::kafka::outbox::Emits;
 use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;

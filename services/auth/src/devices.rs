@@ -12,6 +12,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::auth::v1 as ev;
 use platform::http::RequestId;
+use platform::kafka::outbox::Emits;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;

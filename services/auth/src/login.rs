@@ -18,6 +18,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use events::proto::auth::v1 as ev;
 use platform::http::RequestId;
+use platform::kafka::outbox::Emits;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::ToSchema;

@@ -1,9 +1,4 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    platform::app::main(
-        auth::SPEC,
-        auth::config::AuthServiceConfig::from_vars,
-        auth::run,
-    )
-    .await
+    platform::app::run::<auth::Auth>().await
 }

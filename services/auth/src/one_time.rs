@@ -12,22 +12,16 @@ use serde_json::Value;
 use std::time::Duration;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    EmailVerification,
-    PasswordReset,
-    MfaChallenge,
+platform::text_enum! {
+    /// What a token is for (`one_time_tokens.kind`; its text also keys the token's hash).
+    pub enum Kind {
+        EmailVerification = "email_verification",
+        PasswordReset = "password_reset",
+        MfaChallenge = "mfa_challenge",
+    }
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::EmailVerification => "email_verification",
-            Kind::PasswordReset => "password_reset",
-            Kind::MfaChallenge => "mfa_challenge",
-        }
-    }
-
     /// How the API names the token in errors.
     pub fn label(self) -> &'static str {
         match self {
@@ -52,7 +46,7 @@ pub async fn issue(
         diesel::update(
             one_time_tokens::table
                 .filter(one_time_tokens::user_id.eq(user_id))
-                .filter(one_time_tokens::kind.eq(kind.as_str()))
+                .filter(one_time_tokens::kind.eq(kind))
                 .filter(one_time_tokens::used_at.is_null()),
         )
         .set(one_time_tokens::used_at.eq(diesel::dsl::now))
@@ -64,7 +58,7 @@ pub async fn issue(
     diesel::insert_into(one_time_tokens::table)
         .values((
             one_time_tokens::token_hash.eq(state.kek.hash(kind.as_str(), &token)),
-            one_time_tokens::kind.eq(kind.as_str()),
+            one_time_tokens::kind.eq(kind),
             one_time_tokens::user_id.eq(user_id),
             one_time_tokens::payload.eq(payload),
             one_time_tokens::expires_at.eq(expires_at),
@@ -84,7 +78,7 @@ pub async fn consume(
     diesel::update(
         one_time_tokens::table
             .filter(one_time_tokens::token_hash.eq(state.kek.hash(kind.as_str(), token)))
-            .filter(one_time_tokens::kind.eq(kind.as_str()))
+            .filter(one_time_tokens::kind.eq(kind))
             .filter(one_time_tokens::used_at.is_null())
             .filter(one_time_tokens::expires_at.gt(diesel::dsl::now)),
     )
@@ -107,7 +101,7 @@ pub async fn peek_for_update(
     let hash = state.kek.hash(kind.as_str(), token);
     let (user_id, payload, attempts) = one_time_tokens::table
         .find(&hash)
-        .filter(one_time_tokens::kind.eq(kind.as_str()))
+        .filter(one_time_tokens::kind.eq(kind))
         .filter(one_time_tokens::used_at.is_null())
         .filter(one_time_tokens::expires_at.gt(diesel::dsl::now))
         .select((

@@ -15,9 +15,8 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::auth::v1 as ev;
 use platform::http::RequestId;
-use serde::Deserialize;
+use platform::kafka::outbox::Emits;
 use std::time::Duration;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub const CODE_LEN: usize = 6;
@@ -26,23 +25,13 @@ pub const MAX_ATTEMPTS: i32 = 3;
 pub const MAX_PER_WINDOW: i64 = 3;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    Login,
-    VerifyEmail,
-    VerifyPhone,
-    PasswordReset,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Login => "login",
-            Purpose::VerifyEmail => "verify_email",
-            Purpose::VerifyPhone => "verify_phone",
-            Purpose::PasswordReset => "password_reset",
-        }
+platform::text_enum! {
+    /// What a code is for (`otp_codes.purpose`, and the `purpose` of the API's requests).
+    pub enum Purpose {
+        Login = "login",
+        VerifyEmail = "verify_email",
+        VerifyPhone = "verify_phone",
+        PasswordReset = "password_reset",
     }
 }
 
@@ -118,7 +107,7 @@ pub async fn send_in(
     diesel::update(
         otp_codes::table
             .filter(otp_codes::identifier.eq(identifier.as_str()))
-            .filter(otp_codes::purpose.eq(purpose.as_str()))
+            .filter(otp_codes::purpose.eq(purpose))
             .filter(otp_codes::consumed_at.is_null()),
     )
     .set(otp_codes::consumed_at.eq(diesel::dsl::now))
@@ -131,7 +120,7 @@ pub async fn send_in(
         .values((
             otp_codes::id.eq(id),
             otp_codes::identifier.eq(identifier.as_str()),
-            otp_codes::purpose.eq(purpose.as_str()),
+            otp_codes::purpose.eq(purpose),
             otp_codes::user_id.eq(user.as_ref().map(|u| u.id)),
             otp_codes::code_hash.eq(code_hash(state, id, &code)),
             otp_codes::expires_at.eq(expires_at),
@@ -168,7 +157,7 @@ pub async fn verify(
 ) -> Result<Result<Uuid>> {
     let latest: Option<(Uuid, Option<Uuid>, Vec<u8>, i32)> = otp_codes::table
         .filter(otp_codes::identifier.eq(identifier.as_str()))
-        .filter(otp_codes::purpose.eq(purpose.as_str()))
+        .filter(otp_codes::purpose.eq(purpose))
         .filter(otp_codes::consumed_at.is_null())
         .filter(otp_codes::expires_at.gt(diesel::dsl::now))
         .order(otp_codes::created_at.desc())

@@ -1,61 +1,7 @@
-//! Diesel's view of the tables in `migrations/` (written by hand; keep them in step).
-
-diesel::table! {
-    users (id) {
-        id -> Uuid,
-        email -> Nullable<Text>,
-        phone -> Nullable<Text>,
-        password_hash -> Text,
-        email_verified_at -> Nullable<Timestamptz>,
-        phone_verified_at -> Nullable<Timestamptz>,
-        status -> Text,
-        status_reason -> Nullable<Text>,
-        suspended_until -> Nullable<Timestamptz>,
-        totp_secret_enc -> Nullable<Bytea>,
-        mfa_enabled_at -> Nullable<Timestamptz>,
-        totp_last_step -> Nullable<Int8>,
-        password_changed_at -> Timestamptz,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    roles (id) {
-        id -> Uuid,
-        name -> Text,
-        description -> Text,
-        is_system -> Bool,
-        self_service -> Bool,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    permissions (id) {
-        id -> Uuid,
-        name -> Text,
-        description -> Text,
-        created_at -> Timestamptz,
-        is_system -> Bool,
-    }
-}
-
-diesel::table! {
-    role_permissions (role_id, permission_id) {
-        role_id -> Uuid,
-        permission_id -> Uuid,
-    }
-}
-
-diesel::table! {
-    user_roles (user_id, role_id) {
-        user_id -> Uuid,
-        role_id -> Uuid,
-        granted_at -> Timestamptz,
-        granted_by -> Nullable<Uuid>,
-    }
-}
+// @generated automatically by Diesel CLI.
+//! Diesel's view of this crate's tables, generated from its migrations (after the kit's)
+//! by `scripts/check-schema --write`, which `scripts/test` runs to catch drift. Do not
+//! edit by hand: change the migrations and regenerate.
 
 diesel::table! {
     devices (id) {
@@ -70,31 +16,6 @@ diesel::table! {
         blocked_reason -> Nullable<Text>,
         first_seen_at -> Timestamptz,
         last_seen_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    sessions (id) {
-        id -> Uuid,
-        user_id -> Uuid,
-        device_id -> Uuid,
-        ip -> Nullable<Text>,
-        user_agent -> Nullable<Text>,
-        created_at -> Timestamptz,
-        last_used_at -> Timestamptz,
-        expires_at -> Timestamptz,
-        absolute_expires_at -> Timestamptz,
-        revoked_at -> Nullable<Timestamptz>,
-        revoked_reason -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    refresh_tokens (token_hash) {
-        token_hash -> Bytea,
-        session_id -> Uuid,
-        created_at -> Timestamptz,
-        spent_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -126,10 +47,63 @@ diesel::table! {
 }
 
 diesel::table! {
+    permissions (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamptz,
+        is_system -> Bool,
+    }
+}
+
+diesel::table! {
     recovery_codes (user_id, code_hash) {
         user_id -> Uuid,
         code_hash -> Bytea,
         used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Bytea,
+        session_id -> Uuid,
+        created_at -> Timestamptz,
+        spent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission_id) {
+        role_id -> Uuid,
+        permission_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Text,
+        is_system -> Bool,
+        self_service -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        device_id -> Uuid,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        absolute_expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
     }
 }
 
@@ -145,26 +119,58 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(role_permissions -> roles (role_id));
-diesel::joinable!(role_permissions -> permissions (permission_id));
-diesel::joinable!(user_roles -> users (user_id));
-diesel::joinable!(user_roles -> roles (role_id));
+diesel::table! {
+    user_roles (user_id, role_id) {
+        user_id -> Uuid,
+        role_id -> Uuid,
+        granted_at -> Timestamptz,
+        granted_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        password_hash -> Text,
+        email_verified_at -> Nullable<Timestamptz>,
+        phone_verified_at -> Nullable<Timestamptz>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        suspended_until -> Nullable<Timestamptz>,
+        totp_secret_enc -> Nullable<Bytea>,
+        mfa_enabled_at -> Nullable<Timestamptz>,
+        totp_last_step -> Nullable<Int8>,
+        password_changed_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(devices -> users (user_id));
-diesel::joinable!(sessions -> users (user_id));
-diesel::joinable!(sessions -> devices (device_id));
+diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(otp_codes -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(role_permissions -> permissions (permission_id));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(sessions -> devices (device_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(user_roles -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    users,
-    roles,
-    permissions,
-    role_permissions,
-    user_roles,
     devices,
-    sessions,
-    refresh_tokens,
     one_time_tokens,
     otp_codes,
+    permissions,
     recovery_codes,
+    refresh_tokens,
+    role_permissions,
+    roles,
+    sessions,
     signing_keys,
+    user_roles,
+    users,
 );

@@ -17,6 +17,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::auth::v1 as ev;
 use platform::http::RequestId;
+use platform::kafka::outbox::Emits;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

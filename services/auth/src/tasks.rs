@@ -16,6 +16,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use events::proto::auth::v1 as ev;
 use platform::http::RequestId;
+use platform::kafka::outbox::Emits;
 use uuid::Uuid;
 
 pub const TASKS: &[&str] = &["admin", "keys"];

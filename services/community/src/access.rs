@@ -13,10 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Create communities (community managers, admins).
-pub const COMMUNITIES_CREATE: &str = "communities.create";
-/// See and run every community (admins).
-pub const COMMUNITIES_MANAGE: &str = "communities.manage";
+/// The platform permissions this service checks: create communities (community managers,
+/// admins), see and run every community (admins). Re-exported from the kit's catalogue.
+pub use platform::permissions::{COMMUNITIES_CREATE, COMMUNITIES_MANAGE};
 
 /// A member's role inside one community.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -14,6 +14,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use events::proto::community::v1 as ev;
 use platform::http::RequestId;
 use platform::http::pagination::{Page, Paginated};
+use platform::kafka::outbox::Emits;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -3,6 +3,7 @@
 
 use crate::access::{self, Caller, Role};
 use crate::error::{Error, Result};
+use crate::invites::Status as InviteStatus;
 use crate::people;
 use crate::schema::{communities as c, invites as i, members as m};
 use crate::state::State;
@@ -13,6 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::community::v1 as ev;
 use platform::http::RequestId;
 use platform::http::pagination::{Page, Paginated};
+use platform::kafka::outbox::Emits;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -520,10 +522,10 @@ pub async fn delete(state: &State, id: Uuid, caller: Caller, rid: &RequestId) ->
             let withdrawn: Vec<(Uuid, String)> = diesel::update(
                 i::table
                     .filter(i::community_id.eq(id))
-                    .filter(i::status.eq("active")),
+                    .filter(i::status.eq(InviteStatus::Active)),
             )
             .set((
-                i::status.eq("revoked"),
+                i::status.eq(InviteStatus::Revoked),
                 i::closed_at.eq(diesel::dsl::now),
                 i::closed_by.eq(caller.id),
             ))

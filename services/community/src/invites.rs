@@ -15,8 +15,9 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::community::v1 as ev;
 use platform::http::RequestId;
 use platform::http::pagination::{Page, Paginated};
+use platform::kafka::outbox::Emits;
 use platform::kafka::outbox::OutboxRecord;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -32,7 +33,7 @@ pub struct Invite {
     pub community_id: Uuid,
     pub email: String,
     pub token_hash: Vec<u8>,
-    pub status: String,
+    pub status: Status,
     pub invited_by: Uuid,
     pub sent_count: i32,
     pub last_sent_at: DateTime<Utc>,
@@ -42,23 +43,14 @@ pub struct Invite {
     pub closed_by: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Active,
-    Accepted,
-    Expired,
-    Revoked,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Accepted => "accepted",
-            Status::Expired => "expired",
-            Status::Revoked => "revoked",
-        }
+platform::text_enum! {
+    /// Where an invite stands (`invites.status`): active until accepted (members::join),
+    /// expired (sweep) or revoked.
+    pub enum Status {
+        Active = "active",
+        Accepted = "accepted",
+        Expired = "expired",
+        Revoked = "revoked",
     }
 }
 
@@ -68,8 +60,7 @@ pub struct InviteView {
     pub id: Uuid,
     pub community_id: Uuid,
     pub email: String,
-    /// active, accepted, expired or revoked.
-    pub status: String,
+    pub status: Status,
     /// How many times the invite was e-mailed.
     pub sent_count: i32,
     pub last_sent_at: DateTime<Utc>,
@@ -202,7 +193,7 @@ pub async fn invite(
                 // again, so repeating a request cannot flood an inbox.
                 let mut recent: Vec<Invite> = i::table
                     .filter(i::community_id.eq(id))
-                    .filter(i::status.eq(Status::Active.as_str()))
+                    .filter(i::status.eq(Status::Active))
                     .filter(i::email.eq_any(&to_send))
                     .filter(i::last_sent_at.gt(resend_before))
                     .select(Invite::as_select())
@@ -211,7 +202,7 @@ pub async fn invite(
                 let resent: Vec<Invite> = diesel::update(
                     i::table
                         .filter(i::community_id.eq(id))
-                        .filter(i::status.eq(Status::Active.as_str()))
+                        .filter(i::status.eq(Status::Active))
                         .filter(i::expires_at.gt(diesel::dsl::now))
                         .filter(i::last_sent_at.le(resend_before))
                         .filter(i::email.eq_any(&to_send)),
@@ -365,7 +356,7 @@ pub async fn expire(
     limit: i64,
 ) -> Result<usize> {
     let due = i::table
-        .filter(i::status.eq(Status::Active.as_str()))
+        .filter(i::status.eq(Status::Active))
         .filter(i::expires_at.le(diesel::dsl::now));
     // Locking clauses cannot be boxed: one query per shape.
     let ids: Vec<Uuid> = match only {
@@ -395,7 +386,7 @@ pub async fn expire(
     }
     let expired: Vec<(Uuid, Uuid, String)> = diesel::update(i::table.filter(i::id.eq_any(&ids)))
         .set((
-            i::status.eq(Status::Expired.as_str()),
+            i::status.eq(Status::Expired),
             i::closed_at.eq(diesel::dsl::now),
         ))
         .returning((i::id, i::community_id, i::email))
@@ -423,10 +414,10 @@ pub async fn forget_address(conn: &mut AsyncPgConnection, email: &str, user: Uui
     diesel::update(
         i::table
             .filter(i::email.eq(email))
-            .filter(i::status.eq(Status::Active.as_str())),
+            .filter(i::status.eq(Status::Active)),
     )
     .set((
-        i::status.eq(Status::Revoked.as_str()),
+        i::status.eq(Status::Revoked),
         i::closed_at.eq(diesel::dsl::now),
     ))
     .execute(conn)
@@ -470,7 +461,7 @@ pub async fn list(
     let filtered = || {
         let mut q = i::table.filter(i::community_id.eq(id)).into_boxed();
         if let Some(s) = status {
-            q = q.filter(i::status.eq(s.as_str()));
+            q = q.filter(i::status.eq(s));
         }
         q
     };
@@ -512,7 +503,7 @@ pub async fn revoke(
                 .await
                 .optional()?
                 .ok_or(Error::NotFound("invite"))?;
-            if current.status != Status::Active.as_str() {
+            if current.status != Status::Active {
                 return Err(Error::Conflict(format!(
                     "this invite is already {}",
                     current.status
@@ -520,7 +511,7 @@ pub async fn revoke(
             }
             let row: Invite = diesel::update(i::table.find(invite))
                 .set((
-                    i::status.eq(Status::Revoked.as_str()),
+                    i::status.eq(Status::Revoked),
                     i::closed_at.eq(diesel::dsl::now),
                     i::closed_by.eq(caller.id),
                 ))

@@ -22,54 +22,61 @@ pub mod tokens;
 
 use config::CommunityConfig;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use platform::app::{App, ServiceSpec};
-use platform::auth::TokenVerifier;
+use platform::app::{App, ServiceSpec, Wired};
 use state::State;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub const SPEC: ServiceSpec = ServiceSpec {
-    name: "community",
-    default_port: 18083,
-    migrations: MIGRATIONS,
-    tasks: &[],
-};
+/// The community service, for `platform::app::run` and `harness::TestService`.
+pub struct Community;
 
-pub async fn run(mut app: App, config: CommunityConfig) -> anyhow::Result<()> {
-    let state = State {
-        pool: app.pool.clone(),
-        outbox: app.outbox,
-        invite_key: config.invite_key.clone(),
-        invite_ttl: config.invite_ttl,
-        resend_interval: config.resend_interval,
+impl platform::app::Service for Community {
+    const SPEC: ServiceSpec = ServiceSpec {
+        name: "community",
+        default_port: 18083,
+        migrations: MIGRATIONS,
+        migrations_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"),
+        tasks: &[],
     };
-    let verifier = TokenVerifier::new(config.auth.clone()).await?;
-    app.spawn_consumer(
-        consumer::config(),
-        consumer::Handler {
-            state: state.clone(),
-        },
-    )?;
-    // Every replica sweeps; SKIP LOCKED shares the due invites out instead of needing a
-    // scheduler or a leader.
-    let sweeper = state.clone();
-    let every = config.expiry_interval;
-    app.spawn_task(move |shutdown| async move {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(every) => {}
-            }
-            match invites::sweep(&sweeper).await {
-                Ok(0) => {}
-                Ok(n) => {
+    type Config = CommunityConfig;
+    type State = State;
+
+    fn config(v: &mut platform::config::Vars<'_>) -> CommunityConfig {
+        CommunityConfig::from_vars(v)
+    }
+
+    async fn build(app: &mut App, config: CommunityConfig) -> anyhow::Result<Wired<State>> {
+        let state = State {
+            pool: app.pool.clone(),
+            outbox: app.outbox,
+            invite_key: config.invite_key.clone(),
+            invite_ttl: config.invite_ttl,
+            resend_interval: config.resend_interval,
+        };
+        let verifier = app.verifier(config.auth.clone()).await?;
+        app.spawn_consumer(
+            consumer::config(),
+            consumer::Handler {
+                state: state.clone(),
+            },
+        )?;
+        // Every replica sweeps; SKIP LOCKED shares the due invites out instead of needing a
+        // scheduler or a leader.
+        let sweeper = state.clone();
+        app.every("invite-expiry", config.expiry_interval, move || {
+            let sweeper = sweeper.clone();
+            async move {
+                let n = invites::sweep(&sweeper).await?;
+                if n > 0 {
                     metrics::counter!("community_invites_expired_total").increment(n as u64);
                     tracing::info!(expired = n, "invites expired");
                 }
-                Err(e) => tracing::warn!(error = %e, "invite expiry sweep failed"),
+                Ok(())
             }
-        }
-    });
-    app.serve(move |cfg| routes::configure(cfg, state.clone(), verifier.clone()))
-        .await
+        });
+        let routes_state = state.clone();
+        Ok(Wired::new(state, move |cfg| {
+            routes::configure(cfg, routes_state.clone(), verifier.clone())
+        }))
+    }
 }

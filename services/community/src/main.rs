@@ -1,9 +1,4 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    platform::app::main(
-        community::SPEC,
-        community::config::CommunityConfig::from_vars,
-        community::run,
-    )
-    .await
+    platform::app::run::<community::Community>().await
 }

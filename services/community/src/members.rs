@@ -16,6 +16,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::community::v1 as ev;
 use platform::http::RequestId;
 use platform::http::pagination::{Page, Paginated};
+use platform::kafka::outbox::Emits;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -76,8 +77,8 @@ pub async fn join(state: &State, caller: Uuid, token: &str, rid: &RequestId) -> 
                 if email != invite.email {
                     return Err(Error::Join(JoinRefusal::NotYours));
                 }
-                match invite.status.as_str() {
-                    "accepted" => {
+                match invite.status {
+                    Status::Accepted => {
                         let member: Option<Uuid> = m::table
                             .find((invite.community_id, caller))
                             .select(m::user_id)
@@ -90,12 +91,13 @@ pub async fn join(state: &State, caller: Uuid, token: &str, rid: &RequestId) -> 
                             JoinRefusal::AlreadyUsed
                         }));
                     }
-                    "revoked" => return Err(Error::Join(JoinRefusal::Revoked)),
-                    "expired" => return Err(Error::Join(JoinRefusal::Expired)),
-                    _ if invite.expires_at <= Utc::now() => {
+                    Status::Revoked => return Err(Error::Join(JoinRefusal::Revoked)),
+                    Status::Expired => return Err(Error::Join(JoinRefusal::Expired)),
+                    // Past its time but not swept yet: expired all the same.
+                    Status::Active if invite.expires_at <= Utc::now() => {
                         return Err(Error::Join(JoinRefusal::Expired));
                     }
-                    _ => {}
+                    Status::Active => {}
                 }
                 if deleted.is_some() {
                     return Err(Error::Join(JoinRefusal::CommunityGone));
@@ -115,7 +117,7 @@ pub async fn join(state: &State, caller: Uuid, token: &str, rid: &RequestId) -> 
                 let joined_at = joined_at.ok_or(Error::Join(JoinRefusal::AlreadyMember))?;
                 diesel::update(i::table.find(invite.id))
                     .set((
-                        i::status.eq(Status::Accepted.as_str()),
+                        i::status.eq(Status::Accepted),
                         i::closed_at.eq(diesel::dsl::now),
                         i::closed_by.eq(caller),
                     ))

@@ -2,7 +2,6 @@
 
 use crate::tokens::InviteKey;
 use platform::db::DbPool;
-use platform::http::RequestId;
 use platform::kafka::outbox::Outbox;
 use std::time::Duration;
 
@@ -16,25 +15,10 @@ pub struct State {
     pub resend_interval: Duration,
 }
 
-impl State {
-    /// Adds an event about community `community_id` to the outbox, in the caller's
-    /// transaction (keyed by the community, so its events stay in order).
-    pub async fn emit<E: events::DomainEvent>(
-        &self,
-        conn: &mut diesel_async::AsyncPgConnection,
-        community_id: uuid::Uuid,
-        event: &E,
-        request_id: Option<&RequestId>,
-    ) -> Result<(), platform::db::DbError> {
-        self.outbox
-            .add(
-                conn,
-                "community",
-                &community_id.to_string(),
-                event,
-                request_id,
-            )
-            .await
-            .map(|_| ())
+/// Events about this service's aggregates go through the kit's one `emit`.
+impl platform::kafka::outbox::Emits for State {
+    const AGGREGATE: &'static str = "community";
+    fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 }

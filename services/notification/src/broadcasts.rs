@@ -13,27 +13,28 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 const BATCH: i64 = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Audience {
-    All,
-    Role,
-    Community,
+platform::text_enum! {
+    /// Who a broadcast is for (`broadcasts.audience`); `target` names the role or the
+    /// community.
+    pub enum Audience {
+        All = "all",
+        Role = "role",
+        Community = "community",
+    }
 }
 
-impl Audience {
-    fn as_str(self) -> &'static str {
-        match self {
-            Audience::All => "all",
-            Audience::Role => "role",
-            Audience::Community => "community",
-        }
+platform::text_enum! {
+    /// How far a broadcast's fan-out got (`broadcasts.status`).
+    pub enum BroadcastStatus {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
     }
 }
 
@@ -42,15 +43,15 @@ impl Audience {
 #[serde(rename_all = "camelCase")]
 pub struct Broadcast {
     pub id: Uuid,
-    pub audience: String,
+    pub audience: Audience,
     /// The role or the community id.
     pub target: Option<String>,
     pub title: String,
     pub body: String,
+    #[diesel(deserialize_as = platform::db::TextList)]
     pub channels: Vec<String>,
     pub promotional: bool,
-    /// queued, running or done.
-    pub status: String,
+    pub status: BroadcastStatus,
     /// People a message was queued or stored for so far.
     pub recipients: i32,
     pub created_at: DateTime<Utc>,
@@ -85,7 +86,7 @@ pub async fn create(state: &State, by: Uuid, new: NewBroadcast) -> Result<Broadc
         .values((
             b::id.eq(Uuid::now_v7()),
             b::created_by.eq(by),
-            b::audience.eq(new.audience.as_str()),
+            b::audience.eq(new.audience),
             b::target.eq(new.target.filter(|_| new.audience != Audience::All)),
             b::title.eq(new.title),
             b::body.eq(new.body),
@@ -112,10 +113,11 @@ pub async fn get(state: &State, id: Uuid) -> Result<Broadcast> {
 #[diesel(table_name = b)]
 struct Pending {
     id: Uuid,
-    audience: String,
+    audience: Audience,
     target: Option<String>,
     title: String,
     body: String,
+    #[diesel(deserialize_as = platform::db::TextList)]
     channels: Vec<String>,
     promotional: bool,
     cursor: Option<Uuid>,
@@ -127,7 +129,7 @@ pub async fn advance(state: &State) -> Result<usize> {
     conn.transaction::<_, Error, _>(|conn| {
         async move {
             let Some(job): Option<Pending> = b::table
-                .filter(b::status.ne("done"))
+                .filter(b::status.ne(BroadcastStatus::Done))
                 .order(b::created_at)
                 .select(Pending::as_select())
                 .for_update()
@@ -143,15 +145,15 @@ pub async fn advance(state: &State) -> Result<usize> {
                 .filter(r::deleted_at.is_null())
                 .filter(r::user_id.gt(after))
                 .into_boxed();
-            match job.audience.as_str() {
-                "role" => q = q.filter(r::roles.contains(vec![job.target.clone().unwrap_or_default()])),
-                "community" => {
+            match job.audience {
+                Audience::Role => q = q.filter(r::roles.contains(vec![job.target.clone().unwrap_or_default()])),
+                Audience::Community => {
                     let community = job.target.as_deref().and_then(|t| t.parse::<Uuid>().ok()).unwrap_or(Uuid::nil());
                     q = q.filter(
                         r::user_id.eq_any(cm::table.filter(cm::community_id.eq(community)).select(cm::user_id)),
                     );
                 }
-                _ => {}
+                Audience::All => {}
             }
             let people: Vec<Recipient> = q
                 .order(r::user_id)
@@ -183,7 +185,11 @@ pub async fn advance(state: &State) -> Result<usize> {
                 .set((
                     b::cursor.eq(people.last().map(|p| p.user_id).or(job.cursor)),
                     b::recipients.eq(b::recipients + reached),
-                    b::status.eq(if finished { "done" } else { "running" }),
+                    b::status.eq(if finished {
+                        BroadcastStatus::Done
+                    } else {
+                        BroadcastStatus::Running
+                    }),
                     b::finished_at.eq(finished.then(Utc::now)),
                 ))
                 .execute(conn)

@@ -96,6 +96,8 @@ pub const VARS: &[VarDoc] = &[
 #[derive(Debug, Clone)]
 pub enum SmsProvider {
     Log,
+    /// A sender supplied by the program embedding the service (the tests' recorder).
+    Custom(Custom<dyn crate::channels::SmsSender>),
     Twilio {
         base_url: String,
         account_sid: String,
@@ -107,6 +109,8 @@ pub enum SmsProvider {
 #[derive(Debug, Clone)]
 pub enum PushProvider {
     Log,
+    /// A sender supplied by the program embedding the service (the tests' recorder).
+    Custom(Custom<dyn crate::channels::PushSender>),
     Fcm {
         endpoint: String,
         project_id: String,
@@ -143,6 +147,21 @@ impl Default for DispatchConfig {
             interval: Duration::from_millis(250),
             batch: 50,
         }
+    }
+}
+
+/// A sender given in code rather than by a variable; shown as `Custom` in debug output.
+pub struct Custom<T: ?Sized>(pub std::sync::Arc<T>);
+
+impl<T: ?Sized> Clone for Custom<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T: ?Sized> std::fmt::Debug for Custom<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Custom")
     }
 }
 

@@ -18,10 +18,21 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::notification::v1 as ev;
 use platform::http::pagination::{Page, Paginated};
+use platform::kafka::outbox::Emits;
 use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+platform::text_enum! {
+    /// Where a delivery stands (`deliveries.status`): queued until sent, or failed for good
+    /// (a permanent error, attempts used up, the recipient deleted).
+    pub enum DeliveryStatus {
+        Queued = "queued",
+        Sent = "sent",
+        Failed = "failed",
+    }
+}
 
 /// Adds a queued delivery; false when this event already has one for the channel and
 /// destination (a redelivery).
@@ -141,7 +152,7 @@ async fn claim(state: &State) -> Result<Vec<Due>> {
     conn.transaction::<_, Error, _>(|conn| {
         async move {
             let ids: Vec<Uuid> = d::table
-                .filter(d::status.eq("queued"))
+                .filter(d::status.eq(DeliveryStatus::Queued))
                 .filter(d::next_attempt_at.le(diesel::dsl::now))
                 .order(d::next_attempt_at)
                 .limit(batch)
@@ -209,7 +220,7 @@ async fn record(
         Ok(receipt) => {
             diesel::update(d::table.find(row.id))
                 .set((
-                    d::status.eq("sent"),
+                    d::status.eq(DeliveryStatus::Sent),
                     d::attempts.eq(attempts),
                     d::content.eq(None::<serde_json::Value>),
                     d::provider_response.eq(receipt),
@@ -253,7 +264,7 @@ async fn record(
             tracing::warn!(delivery = %row.id, %channel, attempts, %error, "delivery failed");
             diesel::update(d::table.find(row.id))
                 .set((
-                    d::status.eq("failed"),
+                    d::status.eq(DeliveryStatus::Failed),
                     d::attempts.eq(attempts),
                     d::content.eq(None::<serde_json::Value>),
                     d::last_error.eq(&error),
@@ -315,7 +326,7 @@ pub struct LogEntry {
     pub channel: String,
     pub user_id: Option<Uuid>,
     pub destination: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -326,14 +337,14 @@ pub struct LogEntry {
 
 pub async fn log(
     conn: &mut AsyncPgConnection,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     source: Option<Uuid>,
     page: Page,
 ) -> Result<Paginated<LogEntry>> {
     let filtered = || {
         let mut q = d::table.into_boxed();
         if let Some(s) = status {
-            q = q.filter(d::status.eq(s.to_owned()));
+            q = q.filter(d::status.eq(s));
         }
         if let Some(s) = source {
             q = q.filter(d::source_id.eq(s));

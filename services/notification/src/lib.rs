@@ -27,23 +27,16 @@ pub mod templates;
 use channels::{email::Smtp, push, sms};
 use config::{NotificationConfig, PushProvider, SmsProvider};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use platform::app::{App, ServiceSpec};
-use platform::auth::TokenVerifier;
+use platform::app::{App, ServiceSpec, Wired};
 use state::{Senders, State};
 use std::sync::Arc;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub const SPEC: ServiceSpec = ServiceSpec {
-    name: "notification",
-    default_port: 18089,
-    migrations: MIGRATIONS,
-    tasks: &[],
-};
-
 /// The senders the configuration asks for.
 pub fn senders(config: &NotificationConfig) -> anyhow::Result<Senders> {
     let sms: Arc<dyn channels::SmsSender> = match &config.sms {
+        SmsProvider::Custom(sender) => sender.0.clone(),
         SmsProvider::Log => Arc::new(sms::LogSms {
             show_text: config.log_content,
         }),
@@ -60,6 +53,7 @@ pub fn senders(config: &NotificationConfig) -> anyhow::Result<Senders> {
         )?),
     };
     let push: Arc<dyn channels::PushSender> = match &config.push {
+        PushProvider::Custom(sender) => sender.0.clone(),
         PushProvider::Log => Arc::new(push::LogPush {
             show_text: config.log_content,
         }),
@@ -85,28 +79,49 @@ pub fn senders(config: &NotificationConfig) -> anyhow::Result<Senders> {
     })
 }
 
-pub async fn run(mut app: App, config: NotificationConfig) -> anyhow::Result<()> {
-    let templates =
-        templates::Templates::load(&config.templates_dir, "Neighbourly", &config.app_url)?;
-    let state = State {
-        pool: app.pool.clone(),
-        outbox: app.outbox,
-        templates: Arc::new(templates),
-        senders: senders(&config)?,
-        app_url: config.app_url.clone(),
-        dispatch: config.dispatch,
+/// The notification service, for `platform::app::run` and `harness::TestService`.
+pub struct Notification;
+
+impl platform::app::Service for Notification {
+    const SPEC: ServiceSpec = ServiceSpec {
+        name: "notification",
+        default_port: 18089,
+        migrations: MIGRATIONS,
+        migrations_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"),
+        tasks: &[],
     };
-    let verifier = TokenVerifier::new(config.auth.clone()).await?;
-    app.spawn_consumer(
-        consumer::config(),
-        consumer::Handler {
-            state: state.clone(),
-        },
-    )?;
-    let dispatcher = state.clone();
-    app.spawn_task(move |shutdown| deliveries::run(dispatcher, shutdown));
-    let fan_out = state.clone();
-    app.spawn_task(move |shutdown| broadcasts::run(fan_out, shutdown));
-    app.serve(move |cfg| routes::configure(cfg, state.clone(), verifier.clone()))
-        .await
+    type Config = NotificationConfig;
+    type State = State;
+
+    fn config(v: &mut platform::config::Vars<'_>) -> NotificationConfig {
+        NotificationConfig::from_vars(v)
+    }
+
+    async fn build(app: &mut App, config: NotificationConfig) -> anyhow::Result<Wired<State>> {
+        let templates =
+            templates::Templates::load(&config.templates_dir, "Neighbourly", &config.app_url)?;
+        let state = State {
+            pool: app.pool.clone(),
+            outbox: app.outbox,
+            templates: Arc::new(templates),
+            senders: senders(&config)?,
+            app_url: config.app_url.clone(),
+            dispatch: config.dispatch,
+        };
+        let verifier = app.verifier(config.auth.clone()).await?;
+        app.spawn_consumer(
+            consumer::config(),
+            consumer::Handler {
+                state: state.clone(),
+            },
+        )?;
+        let dispatcher = state.clone();
+        app.spawn_task(move |shutdown| deliveries::run(dispatcher, shutdown));
+        let fan_out = state.clone();
+        app.spawn_task(move |shutdown| broadcasts::run(fan_out, shutdown));
+        let routes_state = state.clone();
+        Ok(Wired::new(state, move |cfg| {
+            routes::configure(cfg, routes_state.clone(), verifier.clone())
+        }))
+    }
 }

@@ -233,13 +233,17 @@ pub async fn forget(conn: &mut AsyncPgConnection, user: Uuid) -> Result<()> {
         .await?;
     // Their messages still waiting are not sent, and the log keeps no address of theirs.
     {
+        use crate::deliveries::DeliveryStatus;
         use crate::schema::deliveries as d;
         diesel::update(
             d::table
                 .filter(d::user_id.eq(user))
-                .filter(d::status.eq("queued")),
+                .filter(d::status.eq(DeliveryStatus::Queued)),
         )
-        .set((d::status.eq("failed"), d::last_error.eq("account deleted")))
+        .set((
+            d::status.eq(DeliveryStatus::Failed),
+            d::last_error.eq("account deleted"),
+        ))
         .execute(conn)
         .await?;
         diesel::update(d::table.filter(d::user_id.eq(user)))

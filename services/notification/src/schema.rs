@@ -1,20 +1,23 @@
-//! Diesel's view of the tables in `migrations/` (written by hand; keep them in step).
+// @generated automatically by Diesel CLI.
+//! Diesel's view of this crate's tables, generated from its migrations (after the kit's)
+//! by `scripts/check-schema --write`, which `scripts/test` runs to catch drift. Do not
+//! edit by hand: change the migrations and regenerate.
 
 diesel::table! {
-    recipients (user_id) {
-        user_id -> Uuid,
-        email -> Nullable<Text>,
-        email_verified -> Bool,
-        phone -> Nullable<Text>,
-        locale -> Text,
-        display_name -> Nullable<Text>,
-        roles -> Array<Text>,
-        pref_email -> Bool,
-        pref_sms -> Bool,
-        pref_push -> Bool,
-        pref_promotions -> Bool,
-        deleted_at -> Nullable<Timestamptz>,
-        updated_at -> Timestamptz,
+    broadcasts (id) {
+        id -> Uuid,
+        created_by -> Uuid,
+        audience -> Text,
+        target -> Nullable<Text>,
+        title -> Text,
+        body -> Text,
+        channels -> Array<Nullable<Text>>,
+        promotional -> Bool,
+        status -> Text,
+        cursor -> Nullable<Uuid>,
+        recipients -> Int4,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -35,6 +38,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    deliveries (id) {
+        id -> Uuid,
+        source_id -> Uuid,
+        kind -> Text,
+        channel -> Text,
+        user_id -> Nullable<Uuid>,
+        destination -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        content -> Nullable<Jsonb>,
+        last_error -> Nullable<Text>,
+        provider_response -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     notifications (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -49,27 +73,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    deliveries (id) {
-        id -> Uuid,
-        source_id -> Uuid,
-        kind -> Text,
-        channel -> Text,
-        user_id -> Nullable<Uuid>,
-        destination -> Text,
-        status -> Text,
-        attempts -> Integer,
-        next_attempt_at -> Timestamptz,
-        content -> Nullable<Jsonb>,
-        last_error -> Nullable<Text>,
-        provider_response -> Nullable<Text>,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-        sent_at -> Nullable<Timestamptz>,
-        expires_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
     push_tokens (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -80,29 +83,29 @@ diesel::table! {
 }
 
 diesel::table! {
-    broadcasts (id) {
-        id -> Uuid,
-        created_by -> Uuid,
-        audience -> Text,
-        target -> Nullable<Text>,
-        title -> Text,
-        body -> Text,
-        channels -> Array<Text>,
-        promotional -> Bool,
-        status -> Text,
-        cursor -> Nullable<Uuid>,
-        recipients -> Integer,
-        created_at -> Timestamptz,
-        finished_at -> Nullable<Timestamptz>,
+    recipients (user_id) {
+        user_id -> Uuid,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
+        phone -> Nullable<Text>,
+        locale -> Text,
+        display_name -> Nullable<Text>,
+        roles -> Array<Nullable<Text>>,
+        pref_email -> Bool,
+        pref_sms -> Bool,
+        pref_push -> Bool,
+        pref_promotions -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
     }
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
-    recipients,
+    broadcasts,
     communities,
     community_members,
-    notifications,
     deliveries,
+    notifications,
     push_tokens,
-    broadcasts
+    recipients,
 );

@@ -4,7 +4,6 @@ use crate::channels::{EmailSender, PushSender, SmsSender};
 use crate::config::DispatchConfig;
 use crate::templates::Templates;
 use platform::db::DbPool;
-use platform::http::RequestId;
 use platform::kafka::outbox::Outbox;
 use std::sync::Arc;
 
@@ -26,19 +25,10 @@ pub struct State {
     pub dispatch: DispatchConfig,
 }
 
-impl State {
-    /// Adds an event to the outbox in the caller's transaction, keyed by `key` (the user,
-    /// or the address for someone without an account).
-    pub async fn emit<E: events::DomainEvent>(
-        &self,
-        conn: &mut diesel_async::AsyncPgConnection,
-        key: &str,
-        event: &E,
-        request_id: Option<&RequestId>,
-    ) -> Result<(), platform::db::DbError> {
-        self.outbox
-            .add(conn, "notification", key, event, request_id)
-            .await
-            .map(|_| ())
+/// Events about this service's aggregates go through the kit's one `emit`.
+impl platform::kafka::outbox::Emits for State {
+    const AGGREGATE: &'static str = "notification";
+    fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 }

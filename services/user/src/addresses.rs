@@ -3,6 +3,7 @@
 //! the partial unique index is never the one to say no.
 
 use crate::error::{Error, Result};
+use crate::profiles::ProfileStatus;
 use crate::schema::{addresses, profiles};
 use crate::state::State;
 use chrono::{DateTime, Utc};
@@ -55,7 +56,7 @@ pub struct Fields {
 async fn lock_owner(conn: &mut AsyncPgConnection, user_id: Uuid) -> Result<()> {
     profiles::table
         .find(user_id)
-        .filter(profiles::status.ne("deleted"))
+        .filter(profiles::status.ne(ProfileStatus::Deleted))
         .select(profiles::user_id)
         .for_update()
         .first::<Uuid>(conn)

@@ -3,6 +3,7 @@
 //! activates it, role changes are kept for admin search.
 
 use crate::error::Error;
+use crate::profiles::ProfileStatus;
 use crate::schema::profiles;
 use crate::state::State;
 use diesel::prelude::*;
@@ -49,7 +50,7 @@ impl EventHandler for Handler {
                 diesel::update(
                     profiles::table
                         .find(user)
-                        .filter(profiles::status.ne("deleted")),
+                        .filter(profiles::status.ne(ProfileStatus::Deleted)),
                 )
                 .set(profiles::email.eq(Some(e.email)))
                 .execute(conn)
@@ -62,7 +63,7 @@ impl EventHandler for Handler {
                 diesel::update(
                     profiles::table
                         .find(user)
-                        .filter(profiles::status.ne("deleted")),
+                        .filter(profiles::status.ne(ProfileStatus::Deleted)),
                 )
                 .set(profiles::phone.eq(Some(e.phone)))
                 .execute(conn)

@@ -18,46 +18,55 @@ pub mod state;
 
 use config::UserConfig;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use platform::app::{App, ServiceSpec};
-use platform::auth::TokenVerifier;
+use platform::app::{App, ServiceSpec, Wired};
 use state::State;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub const SPEC: ServiceSpec = ServiceSpec {
-    name: "user",
-    default_port: 18082,
-    migrations: MIGRATIONS,
-    tasks: &[],
-};
+/// The user service, for `platform::app::run` and `harness::TestService`.
+pub struct User;
 
-pub async fn run(mut app: App, config: UserConfig) -> anyhow::Result<()> {
-    let state = State {
-        pool: app.pool.clone(),
-        outbox: app.outbox,
+impl platform::app::Service for User {
+    const SPEC: ServiceSpec = ServiceSpec {
+        name: "user",
+        default_port: 18082,
+        migrations: MIGRATIONS,
+        migrations_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"),
+        tasks: &[],
     };
-    let verifier = TokenVerifier::new(config.auth.clone()).await?;
-    app.spawn_consumer(
-        consumer::config(),
-        consumer::Handler {
-            state: state.clone(),
-        },
-    )?;
-    let sweeper = state.clone();
-    let every = config.sweep_interval;
-    app.spawn_task(move |shutdown| async move {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(every) => {}
+    type Config = UserConfig;
+    type State = State;
+
+    fn config(v: &mut platform::config::Vars<'_>) -> UserConfig {
+        UserConfig::from_vars(v)
+    }
+
+    async fn build(app: &mut App, config: UserConfig) -> anyhow::Result<Wired<State>> {
+        let state = State {
+            pool: app.pool.clone(),
+            outbox: app.outbox,
+        };
+        let verifier = app.verifier(config.auth.clone()).await?;
+        app.spawn_consumer(
+            consumer::config(),
+            consumer::Handler {
+                state: state.clone(),
+            },
+        )?;
+        let sweeper = state.clone();
+        app.every("suspension-sweep", config.sweep_interval, move || {
+            let sweeper = sweeper.clone();
+            async move {
+                let n = lifecycle::lift_expired(&sweeper).await?;
+                if n > 0 {
+                    tracing::info!(lifted = n, "suspensions ended");
+                }
+                Ok(())
             }
-            match lifecycle::lift_expired(&sweeper).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(lifted = n, "suspensions ended"),
-                Err(e) => tracing::warn!(error = %e, "suspension sweep failed"),
-            }
-        }
-    });
-    app.serve(move |cfg| routes::configure(cfg, state.clone(), verifier.clone()))
-        .await
+        });
+        let routes_state = state.clone();
+        Ok(Wired::new(state, move |cfg| {
+            routes::configure(cfg, routes_state.clone(), verifier.clone())
+        }))
+    }
 }

@@ -4,7 +4,7 @@
 //! may run at once (`FOR UPDATE SKIP LOCKED`).
 
 use crate::error::{Error, Result};
-use crate::profiles::{self, Profile, ProfileView};
+use crate::profiles::{self, Profile, ProfileStatus, ProfileView};
 use crate::schema::{addresses, profiles as p};
 use crate::state::State;
 use chrono::{DateTime, Utc};
@@ -14,30 +14,33 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::user::v1 as ev;
 use platform::http::RequestId;
 use platform::http::pagination::{Page, Paginated};
+use platform::kafka::outbox::Emits;
 use uuid::Uuid;
 
 /// Whether `from -> to` is allowed.
-pub fn allowed(from: &str, to: &str) -> bool {
+pub fn allowed(from: ProfileStatus, to: ProfileStatus) -> bool {
+    use ProfileStatus::{Active, Banned, Deleted, Pending, Suspended};
     matches!(
         (from, to),
-        ("pending", "active" | "suspended" | "banned" | "deleted")
-            | ("active", "suspended" | "banned" | "deleted")
-            | ("suspended", "active" | "suspended" | "banned" | "deleted")
-            | ("banned", "active" | "deleted")
+        (Pending, Active | Suspended | Banned | Deleted)
+            | (Active, Suspended | Banned | Deleted)
+            | (Suspended, Active | Suspended | Banned | Deleted)
+            | (Banned, Active | Deleted)
     )
 }
 
 /// Moves `user_id` to `to`, checking the transition under the row lock. Suspending or
-/// banning remembers the state it interrupts; reinstating (`to == "active"` from a
+/// banning remembers the state it interrupts; reinstating (`to == Active` from a
 /// suspension or ban) returns to it.
 async fn transition(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
-    to: &str,
+    to: ProfileStatus,
     reason: Option<&str>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Profile> {
-    let (status, before): (String, Option<String>) = p::table
+    use ProfileStatus::{Active, Banned, Suspended};
+    let (status, before): (ProfileStatus, Option<ProfileStatus>) = p::table
         .find(user_id)
         .select((p::status, p::status_before))
         .for_update()
@@ -45,21 +48,21 @@ async fn transition(
         .await
         .optional()?
         .ok_or(Error::NotFound("user"))?;
-    if !allowed(&status, to) {
+    if !allowed(status, to) {
         return Err(Error::Rule(format!(
             "a {status} account cannot become {to}"
         )));
     }
-    let interrupted = matches!(status.as_str(), "suspended" | "banned");
+    let interrupted = matches!(status, Suspended | Banned);
     let (to, before) = match to {
-        "suspended" | "banned" if interrupted => (to.to_owned(), before),
-        "suspended" | "banned" => (to.to_owned(), Some(status.clone())),
-        "active" if interrupted => (before.unwrap_or_else(|| "active".into()), None),
-        other => (other.to_owned(), None),
+        Suspended | Banned if interrupted => (to, before),
+        Suspended | Banned => (to, Some(status)),
+        Active if interrupted => (before.unwrap_or(Active), None),
+        other => (other, None),
     };
     diesel::update(p::table.find(user_id))
         .set((
-            p::status.eq(&to),
+            p::status.eq(to),
             p::status_before.eq(before),
             p::status_reason.eq(reason),
             p::suspended_until.eq(until),
@@ -85,7 +88,8 @@ pub async fn suspend(
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
-            let profile = transition(conn, user_id, "suspended", Some(reason), until).await?;
+            let profile =
+                transition(conn, user_id, ProfileStatus::Suspended, Some(reason), until).await?;
             let event = ev::UserSuspended {
                 user_id: user_id.to_string(),
                 reason: reason.to_owned(),
@@ -108,7 +112,8 @@ pub async fn ban(
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
-            let profile = transition(conn, user_id, "banned", Some(reason), None).await?;
+            let profile =
+                transition(conn, user_id, ProfileStatus::Banned, Some(reason), None).await?;
             let event = ev::UserBanned {
                 user_id: user_id.to_string(),
                 reason: reason.to_owned(),
@@ -127,7 +132,7 @@ async fn reinstate_in(
     user_id: Uuid,
     rid: &RequestId,
 ) -> Result<Profile> {
-    let status: String = p::table
+    let status: ProfileStatus = p::table
         .find(user_id)
         .select(p::status)
         .for_update()
@@ -135,12 +140,12 @@ async fn reinstate_in(
         .await
         .optional()?
         .ok_or(Error::NotFound("user"))?;
-    if !matches!(status.as_str(), "suspended" | "banned") {
+    if !matches!(status, ProfileStatus::Suspended | ProfileStatus::Banned) {
         return Err(Error::Rule(format!(
             "a {status} account has nothing to lift"
         )));
     }
-    let profile = transition(conn, user_id, "active", None, None).await?;
+    let profile = transition(conn, user_id, ProfileStatus::Active, None, None).await?;
     let event = ev::UserReinstated {
         user_id: user_id.to_string(),
     };
@@ -174,7 +179,7 @@ pub async fn lift_expired(state: &State) -> Result<usize> {
                 async move {
                     // Another replica's sweep skips the row this one holds.
                     let due: Option<Uuid> = p::table
-                        .filter(p::status.eq("suspended"))
+                        .filter(p::status.eq(ProfileStatus::Suspended))
                         .filter(p::suspended_until.le(Utc::now()))
                         .select(p::user_id)
                         .for_update()
@@ -206,10 +211,17 @@ pub async fn lift_expired(state: &State) -> Result<usize> {
 
 /// pending -> active once the person proved an e-mail or phone (auth events).
 pub async fn activate(conn: &mut AsyncPgConnection, user_id: Uuid) -> Result<()> {
-    diesel::update(p::table.find(user_id).filter(p::status.eq("pending")))
-        .set((p::status.eq("active"), p::updated_at.eq(diesel::dsl::now)))
-        .execute(conn)
-        .await?;
+    diesel::update(
+        p::table
+            .find(user_id)
+            .filter(p::status.eq(ProfileStatus::Pending)),
+    )
+    .set((
+        p::status.eq(ProfileStatus::Active),
+        p::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -219,7 +231,14 @@ pub async fn delete_own(state: &State, user_id: Uuid, rid: &RequestId) -> Result
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
-            transition(conn, user_id, "deleted", Some("deleted by the owner"), None).await?;
+            transition(
+                conn,
+                user_id,
+                ProfileStatus::Deleted,
+                Some("deleted by the owner"),
+                None,
+            )
+            .await?;
             diesel::update(p::table.find(user_id))
                 .set((
                     p::email.eq(None::<String>),
@@ -258,7 +277,7 @@ pub async fn delete_own(state: &State, user_id: Uuid, rid: &RequestId) -> Result
 /// Admin search: by status, role and text (username, name, e-mail, phone), newest first.
 pub async fn search(
     state: &State,
-    status: Option<&str>,
+    status: Option<ProfileStatus>,
     role: Option<&str>,
     text: Option<&str>,
     page: Page,
@@ -267,7 +286,7 @@ pub async fn search(
     let filtered = || {
         let mut q = p::table.into_boxed();
         if let Some(s) = status {
-            q = q.filter(p::status.eq(s.to_owned()));
+            q = q.filter(p::status.eq(s));
         }
         if let Some(r) = role {
             q = q.filter(p::roles.contains(vec![r.to_owned()]));
@@ -304,15 +323,16 @@ pub async fn search(
 #[cfg(test)]
 mod tests {
     use super::allowed;
+    use crate::profiles::ProfileStatus::{Active, Banned, Deleted, Pending, Suspended};
 
     #[test]
     fn transitions() {
-        assert!(allowed("pending", "active"));
-        assert!(allowed("active", "suspended"));
-        assert!(allowed("suspended", "active"));
-        assert!(allowed("banned", "active"));
-        assert!(!allowed("deleted", "active"));
-        assert!(!allowed("banned", "suspended"));
-        assert!(!allowed("active", "pending"));
+        assert!(allowed(Pending, Active));
+        assert!(allowed(Active, Suspended));
+        assert!(allowed(Suspended, Active));
+        assert!(allowed(Banned, Active));
+        assert!(!allowed(Deleted, Active));
+        assert!(!allowed(Banned, Suspended));
+        assert!(!allowed(Active, Pending));
     }
 }

@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    platform::app::main(user::SPEC, user::config::UserConfig::from_vars, user::run).await
+    platform::app::run::<user::User>().await
 }

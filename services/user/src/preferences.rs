@@ -2,6 +2,7 @@
 //! `user.preferences.updated` (security messages go out regardless).
 
 use crate::error::{Error, Result};
+use crate::profiles::ProfileStatus;
 use crate::schema::notification_preferences as prefs;
 use crate::state::State;
 use diesel::prelude::*;
@@ -9,6 +10,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use events::proto::user::v1 as ev;
 use platform::http::RequestId;
+use platform::kafka::outbox::Emits;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -44,7 +46,7 @@ pub async fn put(
     conn.transaction::<_, Error, _>(|conn| {
         async move {
             let live = crate::schema::profiles::table
-                .filter(crate::schema::profiles::status.ne("deleted"))
+                .filter(crate::schema::profiles::status.ne(ProfileStatus::Deleted))
                 .select(crate::schema::profiles::user_id);
             let n = diesel::update(
                 prefs::table

@@ -11,9 +11,30 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use events::proto::user::v1 as ev;
 use platform::db::DbError;
 use platform::http::RequestId;
+use platform::kafka::outbox::Emits;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+platform::text_enum! {
+    /// Where an account stands (`profiles.status`); the transitions are
+    /// [`crate::lifecycle::allowed`].
+    pub enum ProfileStatus {
+        /// Registered, no e-mail or phone proven yet.
+        Pending = "pending",
+        Active = "active",
+        Suspended = "suspended",
+        Banned = "banned",
+        Deleted = "deleted",
+    }
+}
+
+impl ProfileStatus {
+    /// The accounts that count as people: referrals and referral codes work for them.
+    pub const LIVE: [Self; 3] = [Self::Pending, Self::Active, Self::Suspended];
+    /// The accounts others may see.
+    pub const VISIBLE: [Self; 2] = [Self::Active, Self::Suspended];
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = profiles)]
@@ -30,11 +51,13 @@ pub struct Profile {
     pub age_bracket: Option<String>,
     pub birth_date: Option<NaiveDate>,
     pub location: Option<String>,
+    #[diesel(deserialize_as = platform::db::TextList)]
     pub interests: Vec<String>,
     pub referral_code: String,
     pub referred_by: Option<Uuid>,
+    #[diesel(deserialize_as = platform::db::TextList)]
     pub roles: Vec<String>,
-    pub status: String,
+    pub status: ProfileStatus,
     pub status_reason: Option<String>,
     pub suspended_until: Option<DateTime<Utc>>,
     pub last_active_at: Option<DateTime<Utc>>,
@@ -81,7 +104,7 @@ pub struct ProfileView {
     pub interests: Vec<String>,
     pub referral_code: String,
     pub roles: Vec<String>,
-    pub status: String,
+    pub status: ProfileStatus,
     pub status_reason: Option<String>,
     pub suspended_until: Option<DateTime<Utc>>,
     pub completion_percent: u8,
@@ -251,7 +274,7 @@ pub async fn create_from_registration(
     } else {
         profiles::table
             .filter(profiles::referral_code.eq(e.referral_code.to_uppercase()))
-            .filter(profiles::status.eq_any(["pending", "active", "suspended"]))
+            .filter(profiles::status.eq_any(ProfileStatus::LIVE))
             .select(profiles::user_id)
             .first(conn)
             .await
@@ -322,7 +345,7 @@ pub async fn me(state: &State, user_id: Uuid) -> Result<Profile> {
     .execute(&mut conn)
     .await?;
     match get(&mut conn, user_id).await? {
-        Some(p) if p.status == "deleted" => Err(Error::Deleted),
+        Some(p) if p.status == ProfileStatus::Deleted => Err(Error::Deleted),
         Some(p) => Ok(p),
         None => Err(Error::ProfileNotReady),
     }
@@ -336,7 +359,7 @@ pub async fn public(
 ) -> Result<PublicProfile> {
     let mut conn = platform::db::conn(&state.pool).await?;
     let query = profiles::table
-        .filter(profiles::status.eq_any(["active", "suspended"]))
+        .filter(profiles::status.eq_any(ProfileStatus::VISIBLE))
         .select(Profile::as_select())
         .into_boxed();
     let query = match (id, username) {
@@ -380,7 +403,9 @@ pub async fn update(
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
-            let current = get(conn, user_id).await?.filter(|p| p.status != "deleted");
+            let current = get(conn, user_id)
+                .await?
+                .filter(|p| p.status != ProfileStatus::Deleted);
             if current.is_none() {
                 return Err(Error::ProfileNotReady);
             }
@@ -388,7 +413,7 @@ pub async fn update(
                 diesel::update(
                     profiles::table
                         .find(user_id)
-                        .filter(profiles::status.ne("deleted")),
+                        .filter(profiles::status.ne(ProfileStatus::Deleted)),
                 )
                 .set((&changes, profiles::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
@@ -425,7 +450,7 @@ pub async fn change_username(
             let n = diesel::update(
                 profiles::table
                     .find(user_id)
-                    .filter(profiles::status.ne("deleted")),
+                    .filter(profiles::status.ne(ProfileStatus::Deleted)),
             )
             .set((
                 profiles::username.eq(&username),
@@ -461,7 +486,7 @@ pub async fn referrals(state: &State, user_id: Uuid) -> Result<Vec<PublicProfile
     let mut conn = platform::db::conn(&state.pool).await?;
     let rows: Vec<Profile> = profiles::table
         .filter(profiles::referred_by.eq(user_id))
-        .filter(profiles::status.eq_any(["pending", "active", "suspended"]))
+        .filter(profiles::status.eq_any(ProfileStatus::LIVE))
         .order(profiles::created_at.desc())
         .select(Profile::as_select())
         .load(&mut conn)

@@ -1,7 +1,6 @@
 //! What every handler and consumer shares.
 
 use platform::db::DbPool;
-use platform::http::RequestId;
 use platform::kafka::outbox::Outbox;
 
 #[derive(Clone)]
@@ -10,19 +9,10 @@ pub struct State {
     pub outbox: Outbox,
 }
 
-impl State {
-    /// Adds an event about `user_id` to the outbox, in the caller's transaction (keyed by
-    /// the user, so one person's events stay in order).
-    pub async fn emit<E: events::DomainEvent>(
-        &self,
-        conn: &mut diesel_async::AsyncPgConnection,
-        user_id: uuid::Uuid,
-        event: &E,
-        request_id: Option<&RequestId>,
-    ) -> Result<(), platform::db::DbError> {
-        self.outbox
-            .add(conn, "user", &user_id.to_string(), event, request_id)
-            .await
-            .map(|_| ())
+/// Events about this service's aggregates go through the kit's one `emit`.
+impl platform::kafka::outbox::Emits for State {
+    const AGGREGATE: &'static str = "user";
+    fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 }

@@ -19,6 +19,22 @@ impl<T> ValidJson<T> {
     }
 }
 
+impl<T: DeserializeOwned + Validate> ValidJson<T> {
+    /// Parses and checks a body the handler took as `web::Bytes` (because it also needs the
+    /// raw bytes, as [`super::idempotency`] does), with the same answers as the extractor.
+    pub fn from_bytes(body: &[u8]) -> Result<Self, ApiError> {
+        let value: T = serde_json::from_slice(body).map_err(|e| {
+            if e.is_data() {
+                ApiError::bad_request(format!("request body does not match the schema: {e}"))
+            } else {
+                ApiError::bad_request(format!("malformed JSON: {e}"))
+            }
+        })?;
+        value.validate()?;
+        Ok(ValidJson(value))
+    }
+}
+
 impl<T> FromRequest for ValidJson<T>
 where
     T: DeserializeOwned + Validate + 'static,

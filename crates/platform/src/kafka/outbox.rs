@@ -135,3 +135,29 @@ impl Outbox {
         Ok(envs.into_iter().map(|e| e.id).collect())
     }
 }
+
+/// Writing a service's events, once for every service: a state type names its outbox and
+/// the aggregate its events are about, and gets [`Emits::emit`].
+pub trait Emits: Sync {
+    /// The aggregate the events' subjects name (`community` in `community/<id>`).
+    const AGGREGATE: &'static str;
+
+    fn outbox(&self) -> &Outbox;
+
+    /// Adds `event` about aggregate `key` to the outbox, in the caller's transaction
+    /// (keyed by the aggregate id, so one aggregate's events stay in order).
+    fn emit<E: DomainEvent + Sync>(
+        &self,
+        conn: &mut AsyncPgConnection,
+        key: impl std::fmt::Display + Send,
+        event: &E,
+        request_id: Option<&RequestId>,
+    ) -> impl std::future::Future<Output = Result<(), DbError>> + Send {
+        async move {
+            self.outbox()
+                .add(conn, Self::AGGREGATE, &key.to_string(), event, request_id)
+                .await
+                .map(|_| ())
+        }
+    }
+}

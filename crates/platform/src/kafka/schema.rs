@@ -1,4 +1,7 @@
-// The kit's tables (see migrations/00000000000001_outbox_inbox).
+// @generated automatically by Diesel CLI.
+//! Diesel's view of this crate's tables, generated from its migrations (after the kit's)
+//! by `scripts/check-schema --write`, which `scripts/test` runs to catch drift. Do not
+//! edit by hand: change the migrations and regenerate.
 
 diesel::table! {
     outbox (id) {
@@ -28,3 +31,5 @@ diesel::table! {
         processed_at -> Timestamptz,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(outbox, processed_events,);

@@ -17,6 +17,7 @@ fn spec() -> ServiceSpec {
         name: "it-app",
         default_port: 0,
         migrations: platform::db::NO_SERVICE_MIGRATIONS,
+        migrations_dir: "",
         tasks: &[],
     }
 }

@@ -22,8 +22,11 @@ use tokio_util::sync::CancellationToken;
 /// `applied` (consumer side) tables.
 pub async fn db() -> TestDb {
     test_support::init_logs();
-    let fingerprint = "kit-1:widgets-applied-1";
-    TestDb::from_template("platform", fingerprint, |url| async move {
+    // The kit's migration files are in the fingerprint, so a new kit migration rebuilds it.
+    let kit =
+        test_support::migrations_fingerprint(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    let fingerprint = format!("{kit}|widgets-applied-1");
+    TestDb::from_template("platform", &fingerprint, |url| async move {
         platform::db::run_migrations(&Secret::new(url.clone()), platform::db::NO_SERVICE_MIGRATIONS).await?;
         let mut conn = <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url).await?;
         conn.batch_execute(

@@ -1,5 +1,5 @@
 //! What a client sees from the HTTP kit: envelopes for every kind of bad input, request
-//! ids, generic 5xx bodies and metrics.
+//! ids, generic 5xx bodies, metrics, and text PostgreSQL cannot store refused at the edge.
 
 use actix_web::{HttpResponse, web};
 use platform::http::health::Readiness;
@@ -28,6 +28,32 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 json!({ "displayName": t.display_name, "quantity": t.quantity }),
             ))
         }),
+    )
+    .route(
+        "/search",
+        web::get().to(
+            |q: web::Query<std::collections::BTreeMap<String, String>>| async move {
+                ApiResult::Ok(envelope::ok(q.into_inner()))
+            },
+        ),
+    )
+    .route(
+        "/items/{id}",
+        web::get().to(|id: web::Path<String>| async move {
+            ApiResult::Ok(envelope::ok(id.into_inner()))
+        }),
+    )
+    .route(
+        "/echo",
+        web::post().to(|body: web::Json<Value>| async move {
+            ApiResult::Ok(envelope::ok(body.into_inner()))
+        }),
+    )
+    .service(
+        // Like the gateway's proxy: a catch-all default service that reads the raw stream.
+        web::scope("/proxy").default_service(web::to(|body: web::Bytes| async move {
+            ApiResult::Ok(envelope::ok(body.len()))
+        })),
     )
     .route(
         "/boom",
@@ -218,5 +244,125 @@ async fn request_ids_are_echoed_or_generated_and_metrics_are_served() {
         metrics.contains("route=\"unmatched\""),
         "unmatched paths share one label: {metrics}"
     );
+    stop.cancel();
+}
+
+fn fields(body: &Value) -> Vec<(&str, &str)> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| (e["field"].as_str().unwrap(), e["message"].as_str().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn text_postgres_cannot_store_is_refused_with_a_400_naming_the_field() {
+    let stop = CancellationToken::new();
+    let (srv, client) = server(&stop);
+    let base = format!("http://{}", srv.addr);
+    let nul = "must not contain a NUL character (U+0000)";
+
+    // The query string of the schemathesis finding: `role` with a NUL.
+    let (s, b) = call(
+        client
+            .get(format!("{base}/search?status=pending&role=ad%00min"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, &b["success"], &b["data"]),
+        (400, &json!(false), &Value::Null)
+    );
+    assert_eq!(
+        b["message"],
+        "the request contains text that cannot be stored"
+    );
+    assert_eq!(fields(&b), vec![("role", nul)]);
+
+    // Invalid UTF-8 once percent-decoded (serde_urlencoded would make it U+FFFD).
+    let (s, b) = call(
+        client
+            .get(format!("{base}/search?q=%FF"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        fields(&b),
+        vec![("q", "must be valid UTF-8 once percent-decoded")]
+    );
+
+    // A path segment, named after the route's parameter.
+    let (s, b) = call(
+        client
+            .get(format!("{base}/items/a%00b"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(fields(&b), vec![("id", nul)]);
+
+    // A JSON string deep in the body; text that only spells the escape is fine.
+    let (s, b) = call(
+        client
+            .post(format!("{base}/echo"))
+            .header("content-type", "application/json")
+            .body(r#"{"a":{"b":[{"c":"ok"},{"c":"x\u0000y"}]},"note":"\\u0000 is text"}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(fields(&b), vec![("a.b[1].c", nul)]);
+
+    // Clean input reaches the handler, the body intact after the guard read it.
+    let sent = json!({ "a": { "b": ["caf\u{e9}", "\\u0000 is text"] }, "n": 1 });
+    let (s, b) = call(
+        client
+            .post(format!("{base}/echo"))
+            .json(&sent)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, &b["data"]), (200, &sent));
+    let (s, b) = call(
+        client
+            .get(format!("{base}/search?q=caf%C3%A9&role=admin"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, &b["data"]),
+        (200, &json!({ "q": "caf\u{e9}", "role": "admin" }))
+    );
+
+    // A catch-all default service (a proxy's) gets the body as it came: not read, not judged.
+    let raw = r#"{"x":"\u0000"}"#;
+    let (s, b) = call(
+        client
+            .post(format!("{base}/proxy/anything"))
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, &b["data"]), (200, &json!(raw.len())));
     stop.cancel();
 }

@@ -13,5 +13,7 @@ mod consumer_crash;
 mod dead_letters;
 mod health;
 mod http_kit;
+mod idempotency;
 mod migrations;
+mod money;
 mod pipeline;

@@ -10,13 +10,11 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
 use platform::http::{ApiResult, ValidJson};
+use platform::permissions::{ROLES_MANAGE, USERS_READ};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
-
-pub const ROLES_MANAGE: &str = "roles.manage";
-pub const USERS_READ: &str = "users.read";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/roles", web::get().to(list_roles))

@@ -1,42 +1,22 @@
-//! A running auth service per test: its own database (a template copy), the shared Redis
-//! and broker, an HTTP server on a free port, and helpers to drive it as a client would.
+//! The auth service under test: `harness::TestService` runs it through its own
+//! composition root; these are the helpers to drive it as a client would.
 
+use auth::Auth;
 use auth::config::{Argon2Params, AuthServiceConfig, LockoutPolicy, TokenPolicy};
 use auth::crypto::Kek;
-use auth::state::State;
-use diesel::prelude::*;
-use diesel::sql_types::{Bytea, Text};
-use diesel_async::RunQueryDsl;
+use harness::TestService;
 use platform::auth::{AuthConfig, TokenVerifier};
 use platform::config::Secret;
-use platform::db::DbConfig;
-use platform::http::health::Readiness;
-use platform::http::server::HttpConfig;
-use platform::kafka::outbox::Outbox;
 use prost::Message;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use test_support::TestDb;
-use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "violet kettle drums sideways";
 
 pub fn redis_url() -> String {
     test_support::redis_url()
-}
-
-pub async fn db() -> TestDb {
-    test_support::init_logs();
-    let files =
-        test_support::migrations_fingerprint(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
-    TestDb::from_template("auth", &files, |url| async move {
-        platform::db::run_migrations(&Secret::new(url), auth::MIGRATIONS).await?;
-        Ok(())
-    })
-    .await
-    .expect("test database")
 }
 
 pub fn config() -> AuthServiceConfig {
@@ -76,19 +56,17 @@ pub fn config() -> AuthServiceConfig {
     }
 }
 
+/// The running service (`harness::TestService` through auth's own composition root), and
+/// a verifier that trusts its keys as every other service would.
 pub struct Service {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub state: State,
+    inner: TestService<Auth>,
     pub verifier: TokenVerifier,
-    /// Held so the database lives as long as the service.
-    pub _db: TestDb,
-    pub shutdown: CancellationToken,
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl std::ops::Deref for Service {
+    type Target = TestService<Auth>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
     }
 }
 
@@ -96,44 +74,31 @@ pub async fn start() -> Service {
     start_with(config()).await
 }
 
+pub async fn start_consuming() -> Service {
+    build(config(), true).await
+}
+
 pub async fn start_with(config: AuthServiceConfig) -> Service {
-    let db = db().await;
-    let mut dbc = DbConfig::for_url(db.url.clone());
-    dbc.wait_timeout = Duration::from_secs(5);
-    let pool = platform::db::build_pool(&dbc, "auth-it").unwrap();
+    build(config, false).await
+}
+
+async fn build(config: AuthServiceConfig, consumers: bool) -> Service {
     let verify = config.verify.clone();
-    let state = State::new(pool.clone(), Outbox::new("auth"), config)
-        .await
-        .unwrap();
-    let mut conn = platform::db::conn(&pool).await.unwrap();
-    auth::keys::ensure_active(&mut conn, &state.kek)
-        .await
-        .unwrap();
-    drop(conn);
+    let mut builder = TestService::<Auth>::builder()
+        // Replaced below by `config`: from_vars only needs to be satisfied.
+        .env("AUTH_KEY_ENCRYPTION_KEY", "A".repeat(43) + "=")
+        .config(move |c| *c = config)
+        // Lets a test stand for distinct clients through X-Forwarded-For.
+        .base(|b| b.http.trusted_proxies = "127.0.0.1".parse().unwrap());
+    if consumers {
+        builder = builder.consumers();
+    }
+    let inner = builder.start().await;
     let verifier =
-        TokenVerifier::with_key_source(verify, Arc::new(auth::keys::LocalKeys(pool.clone())))
+        TokenVerifier::with_key_source(verify, Arc::new(auth::keys::LocalKeys(inner.pool.clone())))
             .await
             .unwrap();
-    let shutdown = CancellationToken::new();
-    let (s, v) = (state.clone(), verifier.clone());
-    let mut http = HttpConfig::ephemeral();
-    // Lets a test stand for distinct clients through X-Forwarded-For.
-    http.trusted_proxies = "127.0.0.1".parse().unwrap();
-    let running = platform::http::server::start(
-        &http,
-        Readiness::new(),
-        move |cfg| auth::routes::configure(cfg, s.clone(), v.clone()),
-        shutdown.clone(),
-    )
-    .unwrap();
-    Service {
-        base: format!("http://{}", running.addr),
-        http: reqwest::Client::new(),
-        state,
-        verifier,
-        _db: db,
-        shutdown,
-    }
+    Service { inner, verifier }
 }
 
 pub struct Resp {
@@ -251,25 +216,6 @@ impl Service {
     /// The newest event of `event_type` in the outbox, decoded.
     pub async fn last_event<E: Message + Default>(&self, event_type: &str) -> Option<E> {
         self.events::<E>(event_type).await.pop()
-    }
-
-    /// Every event of `event_type` in the outbox, oldest first.
-    pub async fn events<E: Message + Default>(&self, event_type: &str) -> Vec<E> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Bytea)]
-            payload: Vec<u8>,
-        }
-        let mut conn = platform::db::conn(&self.state.pool).await.unwrap();
-        let rows: Vec<Row> =
-            diesel::sql_query("SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id")
-                .bind::<Text, _>(event_type)
-                .load(&mut conn)
-                .await
-                .unwrap();
-        rows.into_iter()
-            .map(|r| E::decode(r.payload.as_slice()).unwrap())
-            .collect()
     }
 
     /// The code of the newest OTP sent to `destination` (what the notification service

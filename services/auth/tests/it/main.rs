@@ -9,6 +9,8 @@ mod enumeration;
 mod flows;
 mod lockout;
 mod mfa;
+mod migrations;
 mod otp;
+mod permissions;
 mod sessions;
 mod tokens;

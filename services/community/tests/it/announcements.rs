@@ -7,7 +7,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn managers_publish_and_members_read_pinned_first() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Olive Grove").await;
     let resident = svc.member(id, &manager).await;
@@ -109,7 +109,7 @@ async fn managers_publish_and_members_read_pinned_first() {
 
 #[tokio::test]
 async fn moderators_publish_too() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Pine View").await;
     let moderator = svc.member(id, &manager).await;

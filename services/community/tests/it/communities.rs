@@ -7,7 +7,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn a_manager_creates_a_community_and_gets_its_details() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let r = svc
         .post(
@@ -41,7 +41,7 @@ async fn a_manager_creates_a_community_and_gets_its_details() {
 
 #[tokio::test]
 async fn residents_cannot_create_communities_and_bad_input_is_named() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let resident = svc.person(&[]).await;
     let body =
         json!({ "name": "Oak", "address": { "line1": "1 Oak", "city": "York", "country": "GB" } });
@@ -94,7 +94,7 @@ async fn residents_cannot_create_communities_and_bad_input_is_named() {
 
 #[tokio::test]
 async fn a_non_member_gets_404_on_a_community() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Ash Close").await;
     let stranger = svc.person(&[CREATE]).await;
@@ -206,7 +206,7 @@ async fn a_non_member_gets_404_on_a_community() {
 
 #[tokio::test]
 async fn listings_filter_sort_and_page() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let other = svc.person(&[CREATE]).await;
     let mut ids = Vec::new();
@@ -326,7 +326,7 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test]
 async fn updates_are_partial_and_only_for_the_manager_or_an_admin() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Hazel Gardens").await;
     let member = svc.member(id, &manager).await;
@@ -389,7 +389,7 @@ async fn updates_are_partial_and_only_for_the_manager_or_an_admin() {
 
 #[tokio::test]
 async fn deleting_tells_the_members_and_closes_the_invites() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Willow Walk").await;
     let member = svc.member(id, &manager).await;

@@ -11,17 +11,14 @@ use uuid::Uuid;
 
 #[tokio::test]
 async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
-    let auth_topic = common::private_topic("auth.user").await;
-    let user_topic = common::private_topic("user.profile").await;
-    let svc = common::start(&[&auth_topic, &user_topic]).await;
+    let svc = common::start_consuming().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Event Street").await;
 
     let resident = Uuid::now_v7();
     let email = format!("r{}@example.com", resident.simple());
     let token = svc.token(resident, &[]);
-    common::publish(
-        &auth_topic,
+    svc.publish(
         resident,
         &auth::UserRegistered {
             user_id: resident.to_string(),
@@ -44,8 +41,7 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
     // A second community's invite stays open: the deletion below withdraws it.
     let other = svc.community(&manager, "Other Street").await;
     svc.invite(other, &manager, &email).await;
-    common::publish(
-        &auth_topic,
+    svc.publish(
         resident,
         &auth::EmailVerified {
             user_id: resident.to_string(),
@@ -53,8 +49,7 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
         },
     )
     .await;
-    common::publish(
-        &user_topic,
+    svc.publish(
         resident,
         &user::ProfileCreated {
             user_id: resident.to_string(),
@@ -63,8 +58,7 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
         },
     )
     .await;
-    common::publish(
-        &user_topic,
+    svc.publish(
         resident,
         &user::ProfileUpdated {
             user_id: resident.to_string(),
@@ -90,8 +84,7 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
     })
     .await;
 
-    common::publish(
-        &user_topic,
+    svc.publish(
         resident,
         &user::UserDeleted {
             user_id: resident.to_string(),
@@ -125,8 +118,7 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
     }
 
     // A late event does not bring the person back.
-    common::publish(
-        &auth_topic,
+    svc.publish(
         resident,
         &auth::EmailVerified {
             user_id: resident.to_string(),
@@ -136,8 +128,7 @@ async fn people_are_learnt_from_events_and_deleted_accounts_leave() {
     .await;
     let marker = Uuid::now_v7();
     // Same key as the late event: the same partition, so handled after it.
-    common::publish(
-        &auth_topic,
+    svc.publish(
         resident,
         &auth::UserRegistered {
             user_id: marker.to_string(),
@@ -185,7 +176,7 @@ async fn person_known(svc: &common::Service, user: Uuid) -> bool {
 /// address move once its owner gave it up).
 #[tokio::test]
 async fn a_verified_address_belongs_to_one_person_at_a_time() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Moving Day").await;
     let first = svc.person(&[]).await;

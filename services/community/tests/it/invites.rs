@@ -22,7 +22,7 @@ async fn active_invites(svc: &common::Service, email: &str) -> i64 {
 
 #[tokio::test]
 async fn inviting_twice_resends_the_one_active_invite_with_the_same_token() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Rowan Rise").await;
     let path = format!("/{id}/invites");
@@ -107,7 +107,7 @@ async fn inviting_twice_resends_the_one_active_invite_with_the_same_token() {
 
 #[tokio::test]
 async fn a_resident_cannot_invite() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Holly Mews").await;
     let resident = svc.member(id, &manager).await;
@@ -135,7 +135,7 @@ async fn a_resident_cannot_invite() {
 
 #[tokio::test]
 async fn a_bulk_invite_of_500_reports_every_address() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Poplar Place").await;
     // Two members, two addresses with an active invite already.
@@ -245,7 +245,7 @@ async fn a_bulk_invite_of_500_reports_every_address() {
 
 #[tokio::test]
 async fn invites_are_listed_by_status_and_can_be_revoked() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Linden Row").await;
     let (keep, _) = svc.invite(id, &manager, "keep@example.com").await;
@@ -326,7 +326,7 @@ async fn invites_are_listed_by_status_and_can_be_revoked() {
 
 #[tokio::test]
 async fn the_expiry_sweep_closes_due_invites_and_a_new_invite_gets_a_new_token() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Maple Yard").await;
     let invitee = svc.person(&[]).await;
@@ -375,7 +375,7 @@ async fn the_expiry_sweep_closes_due_invites_and_a_new_invite_gets_a_new_token()
 
 #[tokio::test]
 async fn an_invite_due_but_not_swept_is_replaced_not_resent() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Spruce End").await;
     let (old, _) = svc.invite(id, &manager, "late@example.com").await;
@@ -399,7 +399,7 @@ async fn an_invite_due_but_not_swept_is_replaced_not_resent() {
 
 #[tokio::test]
 async fn concurrent_invites_of_one_address_make_one_invite() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Race Row").await;
     let path = format!("/{id}/invites");
@@ -443,7 +443,7 @@ async fn concurrent_invites_of_one_address_make_one_invite() {
 
 #[tokio::test]
 async fn a_bulk_invite_that_fails_midway_writes_nothing() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Fragile Fields").await;
     let (pending, _) = svc.invite(id, &manager, "pending@example.com").await;

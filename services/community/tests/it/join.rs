@@ -7,7 +7,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn the_invitee_joins_with_the_token_and_the_manager_sees_them() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Chestnut Square").await;
     let invitee = svc.person(&[]).await;
@@ -76,7 +76,7 @@ async fn the_invitee_joins_with_the_token_and_the_manager_sees_them() {
 
 #[tokio::test]
 async fn someone_elses_token_is_refused_without_naming_the_invitee() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Larch Hill").await;
     let invitee = svc.person(&[]).await;
@@ -106,7 +106,7 @@ async fn someone_elses_token_is_refused_without_naming_the_invitee() {
 
 #[tokio::test]
 async fn unknown_unverified_and_used_tokens_get_their_own_answers() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Yew Terrace").await;
     let invitee = svc.person(&[]).await;
@@ -181,7 +181,7 @@ async fn unknown_unverified_and_used_tokens_get_their_own_answers() {
 
 #[tokio::test]
 async fn a_token_presented_twice_at_once_joins_once() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Double Tap").await;
     let invitee = svc.person(&[]).await;
@@ -219,7 +219,7 @@ async fn a_token_presented_twice_at_once_joins_once() {
 
 #[tokio::test]
 async fn a_token_of_a_deleted_community_is_refused() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Gone Green").await;
     let invitee = svc.person(&[]).await;

@@ -9,3 +9,4 @@ mod consumer;
 mod invites;
 mod join;
 mod members;
+mod migrations;

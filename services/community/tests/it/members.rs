@@ -7,7 +7,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn members_are_listed_in_pages_managers_first() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Aspen Park").await;
     let mut residents = Vec::new();
@@ -33,7 +33,7 @@ async fn members_are_listed_in_pages_managers_first() {
 
 #[tokio::test]
 async fn members_leave_and_managers_remove_them() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Beech Road").await;
     let a = svc.member(id, &manager).await;
@@ -102,7 +102,7 @@ async fn members_leave_and_managers_remove_them() {
 
 #[tokio::test]
 async fn roles_change_and_management_can_be_handed_over() {
-    let svc = common::start(&[]).await;
+    let svc = common::start().await;
     let manager = svc.person(&[CREATE]).await;
     let id = svc.community(&manager, "Fir Crescent").await;
     let a = svc.member(id, &manager).await;

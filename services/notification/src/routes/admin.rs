@@ -10,12 +10,11 @@ use platform::auth::AuthUser;
 use platform::http::envelope::{ok, with_status};
 use platform::http::pagination::{PageQuery, Paginated};
 use platform::http::{ApiResult, ValidJson};
+use platform::permissions::NOTIFICATIONS_BROADCAST;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
-
-pub const BROADCAST: &str = "notifications.broadcast";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/broadcasts", web::post().to(broadcast))
@@ -48,7 +47,7 @@ pub struct BroadcastRequest {
         (status = 400, description = "Invalid fields", body = platform::http::ErrorBody),
         (status = 403, description = "Needs notifications.broadcast", body = platform::http::ErrorBody)))]
 pub async fn broadcast(state: Ctx, user: AuthUser, body: ValidJson<BroadcastRequest>) -> ApiResult {
-    user.require(BROADCAST)?;
+    user.require(NOTIFICATIONS_BROADCAST)?;
     let b = body.into_inner();
     let mut channels = if b.channels.is_empty() {
         vec![Channel::InApp, Channel::Push]
@@ -85,7 +84,7 @@ pub async fn broadcast(state: Ctx, user: AuthUser, body: ValidJson<BroadcastRequ
     responses((status = 200, description = "The broadcast", body = Broadcast),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
 pub async fn get_broadcast(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
-    user.require(BROADCAST)?;
+    user.require(NOTIFICATIONS_BROADCAST)?;
     Ok(ok(broadcasts::get(&state, id.into_inner()).await?))
 }
 
@@ -107,24 +106,19 @@ pub struct LogQuery {
     responses((status = 200, description = "A page of deliveries", body = Paginated<LogEntry>),
         (status = 403, description = "Needs notifications.broadcast", body = platform::http::ErrorBody)))]
 pub async fn deliveries(state: Ctx, user: AuthUser, query: web::Query<LogQuery>) -> ApiResult {
-    user.require(BROADCAST)?;
+    user.require(NOTIFICATIONS_BROADCAST)?;
     let q = query.into_inner();
-    if let Some(s) = q.status.as_deref()
-        && !matches!(s, "queued" | "sent" | "failed")
-    {
-        return Err(crate::error::Error::field("status", "queued, sent or failed").into());
-    }
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<deliveries::DeliveryStatus>)
+        .transpose()
+        .map_err(|_| crate::error::Error::field("status", "queued, sent or failed"))?;
     let page = PageQuery {
         page: q.page,
         page_size: q.page_size,
     }
     .resolve()?;
     let mut conn = platform::db::conn(&state.pool).await?;
-    Ok(ok(deliveries::log(
-        &mut conn,
-        q.status.as_deref(),
-        q.source,
-        page,
-    )
-    .await?))
+    Ok(ok(deliveries::log(&mut conn, status, q.source, page).await?))
 }

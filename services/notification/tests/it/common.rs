@@ -1,44 +1,20 @@
-//! A running notification service per test: its own database, a private topic standing
-//! in for the platform's (the consumer dispatches on the event type), a real SMTP server
-//! of its own, recording SMS and push senders, and access tokens from a test key.
+//! The notification service under test: `harness::TestService` runs it through its own
+//! composition root with its consumers on private stand-ins of their topics, a real SMTP
+//! server of its own, and recording SMS and push senders.
 
 use futures::future::BoxFuture;
+use notification::Notification;
 use notification::channels::{PushSender, Receipt, SendError, SmsSender};
-use notification::config::DispatchConfig;
-use notification::state::{Senders, State};
-use platform::auth::TokenVerifier;
-use platform::config::Secret;
-use platform::db::DbConfig;
-use platform::http::health::Readiness;
-use platform::http::server::HttpConfig;
-use platform::kafka::KafkaConfig;
-use platform::kafka::consumer::{ConsumerConfig, ConsumerRunner};
-use platform::kafka::outbox::Outbox;
-use reqwest::{Method, StatusCode};
+use notification::config::{Custom, DispatchConfig, PushProvider, SmsProvider};
+use reqwest::Method;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use test_support::{SmtpSink, TestDb};
-use tokio_util::sync::CancellationToken;
+use test_support::SmtpSink;
 use uuid::Uuid;
 
+pub use harness::Resp;
 pub use test_support::eventually;
-
-fn kafka() -> KafkaConfig {
-    harness::kafka("notification-it")
-}
-
-async fn db() -> TestDb {
-    test_support::init_logs();
-    let files =
-        test_support::migrations_fingerprint(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
-    TestDb::from_template("notification", &files, |url| async move {
-        platform::db::run_migrations(&Secret::new(url), notification::MIGRATIONS).await?;
-        Ok(())
-    })
-    .await
-    .expect("test database")
-}
 
 /// SMS or push messages "sent", for tests that check who got what.
 #[derive(Default, Clone)]
@@ -75,155 +51,71 @@ impl PushSender for Recorder {
     }
 }
 
+/// The running service (`harness::TestService` through the service's own composition
+/// root), with its own SMTP server and recording SMS and push senders.
 pub struct Service {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub state: State,
-    pub topic: String,
+    inner: harness::TestService<Notification>,
     pub smtp: SmtpSink,
     pub sms: Recorder,
     pub push: Recorder,
-    keys: Arc<harness::TestKeys>,
-    pub shutdown: CancellationToken,
-    pub _db: TestDb,
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl std::ops::Deref for Service {
+    type Target = harness::TestService<Notification>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
     }
 }
 
 pub async fn start() -> Service {
-    let db = db().await;
-    let mut dbc = DbConfig::for_url(db.url.clone());
-    dbc.wait_timeout = Duration::from_secs(5);
-    let pool = platform::db::build_pool(&dbc, "notification-it").unwrap();
     let smtp = SmtpSink::start().unwrap();
-    let templates = notification::templates::Templates::load(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
-        "Neighbourly",
-        "http://app.test",
-    )
-    .unwrap();
     let (sms, push) = (Recorder::default(), Recorder::default());
-    let email = notification::channels::email::Smtp::new(
-        &smtp.url(),
-        "Neighbourly <no-reply@neighbourly.test>",
-    )
-    .unwrap();
-    let state = State {
-        pool: pool.clone(),
-        outbox: Outbox::new("notification"),
-        templates: Arc::new(templates),
-        senders: Senders {
-            email: Arc::new(email),
-            sms: Arc::new(sms.clone()),
-            push: Arc::new(push.clone()),
-        },
-        app_url: "http://app.test".into(),
-        dispatch: DispatchConfig {
-            retry_base: Duration::from_millis(200),
-            interval: Duration::from_millis(50),
-            ..DispatchConfig::default()
-        },
-    };
-    let keys = Arc::new(harness::TestKeys::default());
-    let verifier = TokenVerifier::with_key_source(harness::auth_config(), keys.clone())
-        .await
-        .unwrap();
-    let shutdown = CancellationToken::new();
-    let topic = harness::private_topic(&kafka(), "notification-in")
-        .await
-        .unwrap();
-    let runner = ConsumerRunner::new(
-        pool.clone(),
-        &kafka(),
-        ConsumerConfig::new(test_support::unique("notification-it"), &[&topic]),
-        notification::consumer::Handler {
-            state: state.clone(),
-        },
-    )
-    .unwrap();
-    tokio::spawn(runner.run(shutdown.clone()));
-    tokio::spawn(notification::deliveries::run(
-        state.clone(),
-        shutdown.clone(),
-    ));
-    tokio::spawn(notification::broadcasts::run(
-        state.clone(),
-        shutdown.clone(),
-    ));
-    let (s, v) = (state.clone(), verifier.clone());
-    let running = platform::http::server::start(
-        &HttpConfig::ephemeral(),
-        Readiness::new(),
-        move |cfg| notification::routes::configure(cfg, s.clone(), v.clone()),
-        shutdown.clone(),
-    )
-    .unwrap();
+    let (s, p) = (sms.clone(), push.clone());
+    let inner = harness::TestService::<Notification>::builder()
+        .env("NOTIFICATION_SMTP_URL", smtp.url())
+        .env(
+            "NOTIFICATION_EMAIL_FROM",
+            "Neighbourly <no-reply@neighbourly.test>",
+        )
+        .env(
+            "NOTIFICATION_TEMPLATES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+        )
+        .env("NOTIFICATION_APP_URL", "http://app.test")
+        .config(move |c| {
+            c.sms = SmsProvider::Custom(Custom(Arc::new(s)));
+            c.push = PushProvider::Custom(Custom(Arc::new(p)));
+            c.dispatch = DispatchConfig {
+                retry_base: Duration::from_millis(200),
+                interval: Duration::from_millis(50),
+                ..DispatchConfig::default()
+            };
+        })
+        .consumers()
+        .start()
+        .await;
     Service {
-        base: format!("http://{}", running.addr),
-        http: reqwest::Client::new(),
-        state,
-        topic,
+        inner,
         smtp,
         sms,
         push,
-        keys,
-        shutdown,
-        _db: db,
-    }
-}
-
-pub struct Resp {
-    pub status: StatusCode,
-    pub body: Value,
-}
-
-impl Resp {
-    pub fn data(&self) -> &Value {
-        &self.body["data"]
-    }
-    pub fn expect(self, status: StatusCode) -> Self {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
-        self
     }
 }
 
 impl Service {
-    pub fn token(&self, sub: Uuid, perms: &[&str]) -> String {
-        self.keys.token(sub, perms).unwrap()
-    }
-
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>, token: &str) -> Resp {
-        let mut req = self
-            .http
-            .request(method, format!("{}/api/notifications{path}", self.base))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        Resp {
-            status: resp.status(),
-            body: resp.json().await.unwrap_or(Value::Null),
-        }
+        self.inner
+            .call(
+                method,
+                &format!("/api/notifications{path}"),
+                body,
+                Some(token),
+            )
+            .await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
         self.call(Method::GET, path, None, token).await
-    }
-
-    /// Publishes `event` with the CloudEvents id `id` (the same id twice is a redelivery).
-    pub async fn publish_as<E: events::DomainEvent>(&self, key: &str, event: &E, id: Uuid) {
-        harness::publish(&kafka(), &self.topic, key, event, id)
-            .await
-            .unwrap();
-    }
-
-    pub async fn publish<E: events::DomainEvent>(&self, key: &str, event: &E) {
-        self.publish_as(key, event, Uuid::now_v7()).await;
     }
 
     /// A person the directory knows: registered, e-mail verified, named.
@@ -294,7 +186,7 @@ impl Service {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let mut conn = platform::db::conn(&self.state.pool).await.unwrap();
+        let mut conn = platform::db::conn(&self.pool).await.unwrap();
         diesel::sql_query(statement)
             .get_result::<N>(&mut conn)
             .await

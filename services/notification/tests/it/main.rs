@@ -6,4 +6,5 @@ mod adapters;
 mod common;
 mod email;
 mod inbox;
+mod migrations;
 mod preferences;

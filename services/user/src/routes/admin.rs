@@ -2,20 +2,18 @@
 
 use super::Ctx;
 use crate::lifecycle;
-use crate::profiles::ProfileView;
+use crate::profiles::{ProfileStatus, ProfileView};
 use actix_web::web;
 use chrono::{DateTime, Utc};
 use platform::auth::AuthUser;
 use platform::http::envelope::ok;
 use platform::http::pagination::PageQuery;
 use platform::http::{ApiResult, RequestId, ValidJson};
+use platform::permissions::{USERS_MANAGE, USERS_READ};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
-
-pub const USERS_READ: &str = "users.read";
-pub const USERS_MANAGE: &str = "users.manage";
 
 /// An admin cannot suspend or ban themselves (and lock the last admin out by mistake).
 fn not_self(user: &AuthUser, id: &Uuid) -> Result<(), platform::http::ApiError> {
@@ -54,24 +52,18 @@ pub struct SearchQuery {
 pub async fn search(state: Ctx, user: AuthUser, query: web::Query<SearchQuery>) -> ApiResult {
     user.require(USERS_READ)?;
     let q = query.into_inner();
-    if let Some(s) = q.status.as_deref()
-        && !matches!(s, "pending" | "active" | "suspended" | "banned" | "deleted")
-    {
-        return Err(crate::error::Error::field("status", "unknown status").into());
-    }
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<ProfileStatus>)
+        .transpose()
+        .map_err(|_| crate::error::Error::field("status", "unknown status"))?;
     let page = PageQuery {
         page: q.page,
         page_size: q.page_size,
     }
     .resolve()?;
-    let result = lifecycle::search(
-        &state,
-        q.status.as_deref(),
-        q.role.as_deref(),
-        q.q.as_deref(),
-        page,
-    )
-    .await?;
+    let result = lifecycle::search(&state, status, q.role.as_deref(), q.q.as_deref(), page).await?;
     Ok(ok(result))
 }
 

@@ -10,9 +10,8 @@ fn address(name: &str) -> Value {
 
 #[tokio::test]
 async fn concurrent_default_switches_leave_exactly_one_default() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (_, token) = common::with_profile(&svc, &topic).await;
+    let svc = common::start().await;
+    let (_, token) = common::with_profile(&svc).await;
     let mut ids = Vec::new();
     for i in 0..5 {
         let r = svc
@@ -85,10 +84,9 @@ async fn concurrent_default_switches_leave_exactly_one_default() {
 
 #[tokio::test]
 async fn another_users_address_is_a_404() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (_, owner) = common::with_profile(&svc, &topic).await;
-    let (_, stranger) = common::with_profile(&svc, &topic).await;
+    let svc = common::start().await;
+    let (_, owner) = common::with_profile(&svc).await;
+    let (_, stranger) = common::with_profile(&svc).await;
     let r = svc
         .call(Method::POST, "/me/addresses", Some(address("home")), &owner)
         .await;
@@ -120,9 +118,8 @@ async fn another_users_address_is_a_404() {
 
 #[tokio::test]
 async fn addresses_are_validated() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (_, token) = common::with_profile(&svc, &topic).await;
+    let svc = common::start().await;
+    let (_, token) = common::with_profile(&svc).await;
     let mut bad = address("x");
     bad["latitude"] = json!(123.0);
     bad["city"] = json!("");
@@ -167,9 +164,8 @@ async fn addresses_are_validated() {
 
 #[tokio::test]
 async fn patches_keep_absent_fields_and_clear_null_ones() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (_, token) = common::with_profile(&svc, &topic).await;
+    let svc = common::start().await;
+    let (_, token) = common::with_profile(&svc).await;
     let r = svc
         .call(Method::POST, "/me/addresses", Some(address("home")), &token)
         .await;

@@ -8,13 +8,10 @@ use uuid::Uuid;
 
 #[tokio::test]
 async fn admins_search_suspend_ban_and_reinstate() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (target, target_token) = common::with_profile(&svc, &topic).await;
-    let admin = svc
-        .keys
-        .token(Uuid::now_v7(), &["users.read", "users.manage"]);
-    let reader = svc.keys.token(Uuid::now_v7(), &["users.read"]);
+    let svc = common::start().await;
+    let (target, target_token) = common::with_profile(&svc).await;
+    let admin = svc.token(Uuid::now_v7(), &["users.read", "users.manage"]);
+    let reader = svc.token(Uuid::now_v7(), &["users.read"]);
 
     // Guards: a plain user cannot search, a reader cannot suspend.
     assert_eq!(
@@ -94,7 +91,7 @@ async fn admins_search_suspend_ban_and_reinstate() {
         .await;
     // Back to where the suspension found it: an unverified account stays pending.
     assert_eq!(r.data()["status"], "pending");
-    let myself = svc.keys.token(target, &["users.manage"]);
+    let myself = svc.token(target, &["users.manage"]);
     let r = svc
         .call(
             Method::POST,
@@ -145,10 +142,9 @@ async fn admins_search_suspend_ban_and_reinstate() {
 
 #[tokio::test]
 async fn a_suspension_with_an_end_lifts_itself() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (target, _) = common::with_profile(&svc, &topic).await;
-    let admin = svc.keys.token(Uuid::now_v7(), &["users.manage"]);
+    let svc = common::start().await;
+    let (target, _) = common::with_profile(&svc).await;
+    let admin = svc.token(Uuid::now_v7(), &["users.manage"]);
     let until = chrono::Utc::now() + chrono::Duration::seconds(1);
     let r = svc
         .call(

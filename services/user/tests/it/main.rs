@@ -4,5 +4,5 @@
 mod addresses;
 mod admin;
 mod common;
-mod cross_service;
+mod migrations;
 mod profiles;

@@ -1,6 +1,6 @@
 //! Profiles from registration events; editing; public views; referrals; deletion.
 
-use crate::common::{self, publish, registered};
+use crate::common::{self, registered};
 use events::proto::user::v1 as ev;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -8,10 +8,9 @@ use uuid::Uuid;
 
 #[tokio::test]
 async fn the_registration_event_creates_one_profile_even_when_delivered_twice() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
+    let svc = common::start().await;
     let id = Uuid::now_v7();
-    let token = svc.keys.token(id, &[]);
+    let token = svc.token(id, &[]);
     // Before the event: a clear 404, not a 500.
     let r = svc.get("/me", &token).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -23,18 +22,17 @@ async fn the_registration_event_creates_one_profile_even_when_delivered_twice() 
     let email = format!("anna{}@example.com", id.simple());
     let event = registered(id, &email, "");
     let event_id = Uuid::now_v7();
-    publish(&topic, id, &event, event_id).await;
-    publish(&topic, id, &event, event_id).await; // a redelivery (same event id)
-    publish(&topic, id, &event, Uuid::now_v7()).await; // a duplicate with a new id
+    svc.publish_id(id, &event, event_id).await;
+    svc.publish_id(id, &event, event_id).await; // a redelivery (same event id)
+    svc.publish_id(id, &event, Uuid::now_v7()).await; // a duplicate with a new id
     common::eventually("the profile", || async {
         svc.get("/me", &token).await.status == StatusCode::OK
     })
     .await;
     // Give the duplicates time to be consumed, then count.
     let marker = Uuid::now_v7();
-    let marker_token = svc.keys.token(marker, &[]);
-    publish(
-        &topic,
+    let marker_token = svc.token(marker, &[]);
+    svc.publish_id(
         id,
         &registered(marker, "marker@example.com", ""),
         Uuid::now_v7(),
@@ -63,9 +61,8 @@ async fn the_registration_event_creates_one_profile_even_when_delivered_twice() 
 
 #[tokio::test]
 async fn profiles_are_edited_field_by_field() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (_, token) = common::with_profile(&svc, &topic).await;
+    let svc = common::start().await;
+    let (_, token) = common::with_profile(&svc).await;
     let r = svc
         .call(Method::PATCH, "/me", Some(json!({ "firstName": "Anna", "bio": "Fixes bikes", "interests": ["Tools", "gardening"], "gender": "female" })), &token)
         .await;
@@ -113,10 +110,9 @@ async fn profiles_are_edited_field_by_field() {
 
 #[tokio::test]
 async fn usernames_are_unique_checked_and_public_profiles_show_little() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (a, ta) = common::with_profile(&svc, &topic).await;
-    let (_, tb) = common::with_profile(&svc, &topic).await;
+    let svc = common::start().await;
+    let (a, ta) = common::with_profile(&svc).await;
+    let (_, tb) = common::with_profile(&svc).await;
     let name = format!("anna_{}", &Uuid::now_v7().simple().to_string()[20..]);
     let r = svc
         .call(
@@ -155,7 +151,7 @@ async fn usernames_are_unique_checked_and_public_profiles_show_little() {
         user_id: a.to_string(),
         email: format!("u{}@example.com", a.simple()),
     };
-    common::publish(&topic, a, &verified, Uuid::now_v7()).await;
+    svc.publish_id(a, &verified, Uuid::now_v7()).await;
     common::eventually("activation", || async {
         svc.get(&format!("/{a}"), &tb).await.status == StatusCode::OK
     })
@@ -182,16 +178,14 @@ async fn usernames_are_unique_checked_and_public_profiles_show_little() {
 
 #[tokio::test]
 async fn referral_codes_link_referee_and_referrer() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (_, referrer_token) = common::with_profile(&svc, &topic).await;
+    let svc = common::start().await;
+    let (_, referrer_token) = common::with_profile(&svc).await;
     let code = svc.get("/me", &referrer_token).await.data()["referralCode"]
         .as_str()
         .unwrap()
         .to_owned();
     let referee = Uuid::now_v7();
-    publish(
-        &topic,
+    svc.publish_id(
         referee,
         &registered(referee, "friend@example.com", &code.to_lowercase()),
         Uuid::now_v7(),
@@ -215,9 +209,8 @@ async fn referral_codes_link_referee_and_referrer() {
 
 #[tokio::test]
 async fn preferences_and_deletion() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
-    let (id, token) = common::with_profile(&svc, &topic).await;
+    let svc = common::start().await;
+    let (id, token) = common::with_profile(&svc).await;
     let r = svc.get("/me/notification-settings", &token).await;
     assert_eq!(
         r.data(),
@@ -250,8 +243,7 @@ async fn preferences_and_deletion() {
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {
-    let topic = common::private_topic("auth.user").await;
-    let svc = common::start(&topic, None).await;
+    let svc = common::start().await;
     let doc: serde_json::Value = svc
         .http
         .get(format!("{}/api/users/openapi.json", svc.base))

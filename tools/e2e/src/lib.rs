@@ -192,6 +192,28 @@ where
     }
 }
 
+/// The stack's demo `super_admin` (`scripts/stack up` creates it): its address and the
+/// password kept for this checkout in `.state/secrets/admin-password`, or
+/// `E2E_ADMIN_EMAIL` / `E2E_ADMIN_PASSWORD` for another stack.
+pub fn admin_credentials() -> anyhow::Result<(String, String)> {
+    let email =
+        std::env::var("E2E_ADMIN_EMAIL").unwrap_or_else(|_| "admin@neighbourly.local".into());
+    let password = match std::env::var("E2E_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let file = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../.state/secrets/admin-password"
+            );
+            std::fs::read_to_string(file)
+                .with_context(|| format!("the demo admin's password ({file})"))?
+                .trim()
+                .to_owned()
+        }
+    };
+    Ok((email, password))
+}
+
 /// An e-mail address no other run uses.
 pub fn unique_email(prefix: &str) -> String {
     format!(

@@ -4,6 +4,7 @@ mod compose;
 mod custom_resources;
 mod dockerfile;
 mod kubernetes;
+mod layering;
 mod topics;
 
 use deploy_check::Manifests;

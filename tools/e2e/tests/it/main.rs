@@ -6,3 +6,4 @@
 mod accounts;
 mod community;
 mod edge;
+mod suspension;
