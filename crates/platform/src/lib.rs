@@ -10,6 +10,7 @@
 //! - [`auth`]: access-token verification (JWKS, deny-list) and the `AuthUser` extractor;
 //! - [`permissions`]: the catalogue of every permission string handlers check;
 //! - [`money`]: integer minor units with an ISO 4217 currency, never floats;
+//! - [`ratelimit`]: GCRA rate limits shared by every replica, in Redis;
 //! - [`redis_conn`]: the Redis connection every service and the gateway open;
 //! - [`cli`]: the `serve` / `migrate` / `dlq-replay` commands every binary shares;
 //! - [`app`]: the whole life of a service process, so `main.rs` stays a few lines.
@@ -23,6 +24,7 @@ pub mod http;
 pub mod kafka;
 pub mod money;
 pub mod permissions;
+pub mod ratelimit;
 pub mod redis_conn;
 pub mod shutdown;
 pub mod telemetry;

@@ -106,13 +106,11 @@ pub struct Argon2Params {
 impl AuthServiceConfig {
     pub fn from_vars(v: &mut Vars<'_>) -> Self {
         let verify = AuthConfig::from_vars(v);
-        let kek = v
-            .optional::<Kek>("AUTH_KEY_ENCRYPTION_KEY")
-            .unwrap_or_else(|| {
-                v.problem("AUTH_KEY_ENCRYPTION_KEY is required (32 random bytes, base64)");
-                // Never used: start-up stops on the problem above.
-                Kek::from_bytes(&[0; 32])
-            });
+        let kek = v.required_with(
+            "AUTH_KEY_ENCRYPTION_KEY",
+            "32 random bytes, base64",
+            Kek::from_bytes(&[0; 32]),
+        );
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let lockout = LockoutPolicy {
             threshold: v.or("AUTH_LOCKOUT_THRESHOLD", 5u32).max(1),

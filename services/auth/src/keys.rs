@@ -85,10 +85,7 @@ async fn insert_new_key(
 
 /// Serialises key changes across replicas and the `keys` command.
 async fn lock(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('auth.signing_keys'))")
-        .execute(conn)
-        .await?;
-    Ok(())
+    platform::db::advisory_xact_lock(conn, "auth.signing_keys").await
 }
 
 /// Creates the first key when there is none (first start of a fresh database).

@@ -1,6 +1,7 @@
 //! Rate limits and lockout, in Redis so every replica sees the same counts.
 //!
-//! - Per client IP: a fixed one-minute window per action.
+//! - Per client IP: the kit's GCRA limiter (`platform::ratelimit`), one budget per action
+//!   and minute, the same limiter the gateway uses.
 //! - Per account: failed logins counted over a window; every `threshold` failures lock the
 //!   account, each lock four times longer than the one before (capped). Unknown
 //!   identifiers are counted and locked the same way, keyed by a hash of the identifier,
@@ -8,11 +9,14 @@
 
 use crate::config::LockoutPolicy;
 use crate::error::{Error, Result};
+use platform::ratelimit::{Admission, Rate, RateLimiter, WorkerConn};
 use redis::aio::ConnectionManager;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// INCR with the expiry set by the first increment, atomically; returns (count, ttl ms).
+/// Failures are counted, not rate-limited: every `threshold`-th one locks the account.
 const COUNT: &str = r"
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
@@ -25,6 +29,8 @@ pub struct Limits {
     policy: LockoutPolicy,
     ip_per_minute: u32,
     count: redis::Script,
+    limiter: RateLimiter,
+    limiter_conn: Arc<WorkerConn>,
 }
 
 /// A lock just imposed by a failure.
@@ -39,13 +45,20 @@ fn ms(d: Duration) -> u64 {
 }
 
 impl Limits {
-    pub fn new(redis: ConnectionManager, policy: LockoutPolicy, ip_per_minute: u32) -> Self {
-        Self {
+    pub fn new(
+        redis: ConnectionManager,
+        redis_url: &str,
+        policy: LockoutPolicy,
+        ip_per_minute: u32,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
             redis,
             policy,
             ip_per_minute,
             count: redis::Script::new(COUNT),
-        }
+            limiter: RateLimiter::new(redis_url, "auth:rate:")?,
+            limiter_conn: Arc::default(),
+        })
     }
 
     async fn incr(&self, key: &str, window: Duration) -> Result<(u32, Duration)> {
@@ -70,13 +83,27 @@ impl Limits {
         .await
     }
 
-    /// Counts one use of `key`; `RateLimited` beyond `max` per `window`.
+    /// Counts one use of `key`; `RateLimited` beyond `max` per `window` (bursts up to
+    /// `max`, refilled evenly). Fails closed: without Redis the action is refused, since
+    /// these budgets guard sign-in and code sending.
     pub async fn check_budget(&self, key: &str, max: u32, window: Duration) -> Result<()> {
-        let (n, ttl) = self.incr(&format!("auth:{key}"), window).await?;
-        if n > max {
-            return Err(Error::RateLimited { retry_after: ttl });
+        let rate = Rate {
+            limit: max.max(1),
+            period: window,
+        };
+        match self
+            .limiter
+            .check(&self.limiter_conn, key, rate, None)
+            .await
+        {
+            Admission::Decided(d) if d.allowed => Ok(()),
+            Admission::Decided(d) => Err(Error::RateLimited {
+                retry_after: d.retry_after,
+            }),
+            Admission::Revoked | Admission::Unavailable => {
+                Err(Error::Internal(anyhow::anyhow!("rate limiter unavailable")))
+            }
         }
-        Ok(())
     }
 
     /// `Err(Locked)` while `subject` is locked.

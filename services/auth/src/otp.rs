@@ -79,10 +79,7 @@ pub async fn send_in(
     rid: &RequestId,
 ) -> Result<()> {
     // Concurrent sends for one identifier must not both pass the count below.
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('otp:' || $1))")
-        .bind::<diesel::sql_types::Text, _>(identifier.as_str())
-        .execute(conn)
-        .await?;
+    platform::db::advisory_xact_lock(conn, &format!("otp:{}", identifier.as_str())).await?;
     let window_start =
         Utc::now() - chrono::Duration::from_std(WINDOW).unwrap_or(chrono::Duration::MAX);
     let recent: Vec<DateTime<Utc>> = otp_codes::table

@@ -34,9 +34,10 @@ impl State {
             keys: KeyStore::new(pool.clone(), config.kek.clone()),
             limits: Limits::new(
                 redis.clone(),
+                config.verify.redis_url.expose(),
                 config.lockout.clone(),
                 config.ip_limit_per_minute,
-            ),
+            )?,
             kek: config.kek.clone(),
             hasher,
             redis,

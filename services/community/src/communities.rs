@@ -108,7 +108,7 @@ pub struct CommunityPatch {
     pub description: Option<String>,
     #[validate(nested)]
     pub address: Option<Address>,
-    #[serde(default, deserialize_with = "crate::routes::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[schema(value_type = Option<Coordinates>)]
     pub coordinates: Option<Option<Coordinates>>,
 }

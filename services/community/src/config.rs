@@ -40,13 +40,11 @@ pub struct CommunityConfig {
 impl CommunityConfig {
     pub fn from_vars(v: &mut Vars<'_>) -> Self {
         let auth = AuthConfig::from_vars(v);
-        let invite_key = v
-            .optional::<InviteKey>("COMMUNITY_INVITE_KEY")
-            .unwrap_or_else(|| {
-                v.problem("COMMUNITY_INVITE_KEY is required (32 random bytes, base64)");
-                // Never used: start-up stops on the problem above.
-                InviteKey::from_bytes(&[0; 32])
-            });
+        let invite_key = v.required_with(
+            "COMMUNITY_INVITE_KEY",
+            "32 random bytes, base64",
+            InviteKey::from_bytes(&[0; 32]),
+        );
         Self {
             auth,
             invite_key,

@@ -1,11 +1,11 @@
 //! The gateway's settings. It has no database and no broker, so it reads only the kit's
 //! HTTP, telemetry and token-verification settings plus its own.
 
-use crate::ratelimit::Rate;
 use crate::routing::{DEFAULT_TABLE, RouteTable};
 use platform::auth::AuthConfig;
 use platform::config::{Dur, Secret, VarDoc, Vars};
 use platform::http::server::HttpConfig;
+use platform::ratelimit::Rate;
 use platform::telemetry::TelemetryConfig;
 use std::time::Duration;
 

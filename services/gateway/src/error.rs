@@ -2,12 +2,12 @@
 //! envelope in one place. Messages are written here, never taken from a cause, so 5xx
 //! answers can say what happened without naming hosts.
 
-use crate::ratelimit::Decision;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use platform::auth::AuthError;
 use platform::http::ApiError;
 use platform::http::envelope::ErrorBody;
+use platform::ratelimit::Decision;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -1,6 +1,6 @@
 //! The API gateway: the one door clients use. It routes `/api/<area>/...` to the owning
 //! service (`routing`), checks access tokens at the edge and forwards the verified
-//! identity (`proxy`), rate-limits in Redis so replicas share counts (`ratelimit`), and
+//! identity (`proxy`), rate-limits in Redis so replicas share counts (the kit's `ratelimit`), and
 //! serves Swagger UI over the merged OpenAPI documents (`docs`). It has no database and
 //! publishes no events.
 
@@ -9,7 +9,6 @@ pub mod docs;
 pub mod error;
 pub mod health;
 pub mod proxy;
-pub mod ratelimit;
 pub mod routing;
 
 use actix_cors::Cors;
@@ -88,7 +87,10 @@ pub async fn start(
     let gateway = web::Data::new(Gateway {
         table: config.table.clone(),
         verifier,
-        limiter: ratelimit::RateLimiter::new(config.redis_url.expose(), &config.limiter_prefix)?,
+        limiter: platform::ratelimit::RateLimiter::new(
+            config.redis_url.expose(),
+            &config.limiter_prefix,
+        )?,
         limits: config.limits,
         body_limit: config.http.body_limit,
         body_idle_timeout: config.upstream.response_timeout,
@@ -103,7 +105,7 @@ pub async fn start(
             cfg.app_data(gateway.clone())
                 .app_data(docs.clone())
                 .app_data(web::Data::new(proxy::client(&upstream)))
-                .app_data(web::Data::new(ratelimit::WorkerConn::default()))
+                .app_data(web::Data::new(platform::ratelimit::WorkerConn::default()))
                 .service(
                     // An empty scope wraps everything but the kit's health and metrics routes
                     // in CORS; its default service is the proxy.

@@ -4,7 +4,6 @@
 
 use crate::config::{RateLimits, UpstreamSettings};
 use crate::error::Error;
-use crate::ratelimit::{Admission, Decision, Rate, RateLimiter, WorkerConn};
 use crate::routing::{self, LimitClass, RouteTable};
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -15,6 +14,7 @@ use futures::StreamExt;
 use platform::auth::{AuthError, Claims, TokenVerifier};
 use platform::http::client_ip::ClientIp;
 use platform::http::middleware::RequestId;
+use platform::ratelimit::{Admission, Decision, Rate, RateLimiter, WorkerConn};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
@@ -112,7 +112,7 @@ impl Gateway {
 
     /// Runs the admission script; `Ok(None)` when Redis is unavailable and no session needed
     /// checking: rate limiting then fails open, since refusing all traffic because the
-    /// limiter is down would be the bigger outage (`gateway_redis_unavailable_total`
+    /// limiter is down would be the bigger outage (`ratelimit_redis_unavailable_total`
     /// counts it). A session that needed checking fails closed (503), like in every service.
     async fn limit(
         &self,

@@ -29,16 +29,28 @@ pub struct FieldError {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
+    /// Always false for an error.
     pub success: bool,
-    #[schema(value_type = Option<Object>)]
+    /// Always null for an error.
+    #[schema(schema_with = null_schema, required = true)]
     pub data: Option<()>,
     pub message: String,
     /// A stable, machine-readable reason where clients must tell refusals apart (an
     /// expired invite from a revoked one); the message is for people.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub code: Option<String>,
+    /// The invalid fields, when the input was refused field by field; absent otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub errors: Vec<FieldError>,
+}
+
+/// `{"type": "null"}`: `data` of an error is always null (utoipa has no type for that).
+fn null_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Null)
+        .build()
 }
 
 /// 200 with `data`.

@@ -1,5 +1,6 @@
 //! Running an actix-web server the same way in every service: envelope error handlers for
-//! unreadable input, the request context middleware, health and metrics routes, a 404
+//! unreadable input, the request context middleware, the text guard (NUL characters and
+//! invalid UTF-8 refused with a 400), health and metrics routes, a 404
 //! envelope for unknown routes, and graceful shutdown driven by one cancellation token.
 
 use super::error::{ApiError, json_error_handler, path_error_handler, query_error_handler};
@@ -121,6 +122,10 @@ where
             .app_data(web::PathConfig::default().error_handler(path_error_handler))
             .app_data(readiness.clone())
             .app_data(trusted_proxies.clone())
+            .app_data(super::middleware::BodyLimit(body_limit))
+            // Inside the request context, so its refusals carry a request id and are logged
+            // and counted like any answer.
+            .wrap(from_fn(super::middleware::text_guard))
             .wrap(from_fn(super::middleware::request_context))
             .configure(super::health::routes)
             .configure(super::metrics::routes)

@@ -28,8 +28,13 @@ async fn lockout_triggers_and_expires() {
     assert_eq!(failures.len(), 3);
 
     // A second service instance (another replica) sees the same lock.
-    let replica =
-        auth::limits::Limits::new(svc.state.redis.clone(), common::config().lockout, 1000);
+    let replica = auth::limits::Limits::new(
+        svc.state.redis.clone(),
+        &common::redis_url(),
+        common::config().lockout,
+        1000,
+    )
+    .unwrap();
     let user_id = locked.user_id;
     assert!(replica.check_lock(&format!("u:{user_id}")).await.is_err());
 
@@ -49,7 +54,7 @@ async fn further_failures_lock_longer() {
     policy.threshold = 2;
     let client = redis::Client::open(common::redis_url()).unwrap();
     let conn = redis::aio::ConnectionManager::new(client).await.unwrap();
-    let limits = auth::limits::Limits::new(conn, policy, 1000);
+    let limits = auth::limits::Limits::new(conn, &common::redis_url(), policy, 1000).unwrap();
     let subject = test_support::unique("subject");
     assert!(limits.record_failure(&subject).await.unwrap().is_none());
     let first = limits.record_failure(&subject).await.unwrap().unwrap();

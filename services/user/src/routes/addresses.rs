@@ -61,22 +61,22 @@ pub struct AddressPatch {
     pub street: Option<String>,
     #[validate(length(min = 1, max = 20))]
     pub building: Option<String>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 20))]
     pub apartment: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 20))]
     pub entrance: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 20))]
     pub floor: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 20))]
     pub intercom: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(range(min = -90.0, max = 90.0))]
     pub latitude: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(range(min = -180.0, max = 180.0))]
     pub longitude: Option<Option<f64>>,
 }

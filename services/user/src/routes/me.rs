@@ -84,28 +84,28 @@ fn valid_interests(list: &[String]) -> Result<(), ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProfile {
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(min = 1, max = 60))]
     pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(min = 1, max = 60))]
     pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(custom(function = "valid_avatar_url"), length(max = 500))]
     pub avatar_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 500))]
     pub bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(custom(function = "valid_gender"))]
     pub gender: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(custom(function = "valid_age_bracket"))]
     pub age_bracket: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(custom(function = "valid_birth_date"))]
     pub birth_date: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "super::double")]
+    #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(min = 1, max = 120))]
     pub location: Option<Option<String>>,
     #[validate(custom(function = "valid_interests"))]

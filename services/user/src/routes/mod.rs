@@ -46,12 +46,3 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
-
-/// Tells "absent" (outer `None`, via `default`) from "null" (`Some(None)`).
-pub(crate) fn double<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
-}

@@ -1,4 +1,6 @@
-//! Rate limits shared by every gateway replica: the counters live in Redis.
+//! Rate limits shared by every replica of a service: the counters live in Redis. The
+//! gateway limits every request with it; services limit their own sensitive actions
+//! (sign-ups and sign-ins per address, codes per account) with the same limiter.
 //!
 //! The algorithm is GCRA (a leaky bucket kept as one timestamp per client): `limit`
 //! requests per `period`, bursts of up to `limit`, evenly refilled. One Lua script does
@@ -6,8 +8,8 @@
 //! skewed clocks still agree. (Redis has no GCRA command without a module, and the
 //! in-process limiter crates cannot share counts between replicas, hence the script.)
 
+use crate::config::Dur;
 use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
-use platform::config::Dur;
 use redis::aio::ConnectionManager;
 use std::fmt;
 use std::str::FromStr;
@@ -52,7 +54,7 @@ impl fmt::Display for Rate {
 
 impl Rate {
     /// Milliseconds between two requests at the sustained rate (at least 1).
-    fn interval_ms(&self) -> u64 {
+    pub fn interval_ms(&self) -> u64 {
         (u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX) / u64::from(self.limit)).max(1)
     }
 }
@@ -158,6 +160,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// A limiter whose buckets are the Redis keys `<prefix><bucket>`.
     pub fn new(redis_url: &str, prefix: &str) -> anyhow::Result<Self> {
         Ok(Self {
             client: redis::Client::open(redis_url)?,
@@ -202,13 +205,13 @@ impl RateLimiter {
                 period: rate.period,
             }),
             Ok(Err(e)) => {
-                metrics::counter!("gateway_redis_unavailable_total").increment(1);
-                tracing::warn!(error = %e, "Redis unavailable for the admission check");
+                metrics::counter!("ratelimit_redis_unavailable_total").increment(1);
+                tracing::warn!(error = %e, "Redis unavailable for the rate-limit check");
                 Admission::Unavailable
             }
             Err(_) => {
-                metrics::counter!("gateway_redis_unavailable_total").increment(1);
-                tracing::warn!("Redis timed out during the admission check");
+                metrics::counter!("ratelimit_redis_unavailable_total").increment(1);
+                tracing::warn!("Redis timed out during the rate-limit check");
                 Admission::Unavailable
             }
         }
