@@ -143,7 +143,9 @@ pub async fn text_guard<B: MessageBody>(
             .with_message("the request contains text that cannot be stored");
         return Ok(refuse(req, &refusal));
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn refuse<B>(req: ServiceRequest, error: &ApiError) -> ServiceResponse<EitherBody<B>> {
@@ -213,7 +215,9 @@ fn percent_decode(raw: &str) -> Vec<u8> {
 }
 
 fn hex(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// What is wrong with decoded text, if anything.
@@ -363,14 +367,23 @@ mod tests {
     #[test]
     fn text_problems_are_found_and_named() {
         let mut e = Vec::new();
-        query_errors("status=pending&role=ad%00min&q=%FF&ok=caf%C3%A9+au+lait&%00=x", &mut e);
-        let got: Vec<(&str, &str)> = e.iter().map(|f| (f.field.as_str(), f.message.as_str())).collect();
+        query_errors(
+            "status=pending&role=ad%00min&q=%FF&ok=caf%C3%A9+au+lait&%00=x",
+            &mut e,
+        );
+        let got: Vec<(&str, &str)> = e
+            .iter()
+            .map(|f| (f.field.as_str(), f.message.as_str()))
+            .collect();
         assert_eq!(
             got,
             vec![
                 ("role", NUL),
                 ("q", NOT_UTF8),
-                ("query", "parameter names must not contain a NUL character (U+0000)"),
+                (
+                    "query",
+                    "parameter names must not contain a NUL character (U+0000)"
+                ),
             ]
         );
 

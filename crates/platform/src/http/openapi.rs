@@ -135,28 +135,16 @@ fn add_error_components(components: &mut Components) {
     for (name, schema) in schemas {
         components.schemas.entry(name).or_insert(schema);
     }
-    components
-        .schemas
-        .entry(ENVELOPE_PREFIX.to_owned())
-        .or_insert_with(|| {
-            envelope(
-                ObjectBuilder::new()
-                    .schema_type(SchemaType::AnyValue)
-                    .description(Some("Not described for this operation."))
-                    .into(),
-            )
-        });
-    components
-        .schemas
-        .entry(ACCEPTED.to_owned())
-        .or_insert_with(accepted);
     for (status, name, description) in STANDARD_ERRORS {
         let mut response = ResponseBuilder::new()
             .description(*description)
             .content(JSON, error_content());
         if matches!(*status, "429" | "503") {
-            let mut retry_after =
-                Header::new(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)));
+            let mut retry_after = Header::new(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            );
             retry_after.description = Some("Seconds to wait before trying again.".to_owned());
             response = response.header("Retry-After", retry_after);
         }
@@ -205,7 +193,10 @@ fn document(op: &mut Operation, wrappers: &mut BTreeMap<String, RefOr<Schema>>) 
         ("401", bearer),
         ("403", bearer),
         // A path id that does not parse is a 404 (it can name nothing).
-        ("404", params.iter().any(|p| p.parameter_in == ParameterIn::Path)),
+        (
+            "404",
+            params.iter().any(|p| p.parameter_in == ParameterIn::Path),
+        ),
         ("413", has_body),
         // The gateway rate-limits every route.
         ("429", true),
@@ -243,7 +234,11 @@ fn describe_error(response: &mut Response) {
     }
 }
 
-fn wrap_success(status: &str, response: &mut Response, wrappers: &mut BTreeMap<String, RefOr<Schema>>) {
+fn wrap_success(
+    status: &str,
+    response: &mut Response,
+    wrappers: &mut BTreeMap<String, RefOr<Schema>>,
+) {
     // A 204 has no body on the wire, so none in the document either.
     if status == "204" {
         return;
@@ -251,14 +246,15 @@ fn wrap_success(status: &str, response: &mut Response, wrappers: &mut BTreeMap<S
     if response.content.is_empty() {
         // The route did not describe its data, but the wire still carries the envelope: a
         // 202 from `envelope::accepted` has null data and a message.
-        let name = if status == "202" {
-            ACCEPTED
+        let schema = if status == "202" {
+            wrappers.entry(ACCEPTED.to_owned()).or_insert_with(accepted);
+            Ref::from_schema_name(ACCEPTED).into()
         } else {
-            ENVELOPE_PREFIX
+            wrapped(None, wrappers)
         };
         response
             .content
-            .insert(JSON.to_owned(), Content::new(Some(Ref::from_schema_name(name))));
+            .insert(JSON.to_owned(), Content::new(Some(schema)));
         return;
     }
     let Some(content) = response.content.get_mut(JSON) else {
@@ -275,6 +271,9 @@ fn wrapped(
     wrappers: &mut BTreeMap<String, RefOr<Schema>>,
 ) -> RefOr<Schema> {
     let Some(data) = data else {
+        wrappers
+            .entry(ENVELOPE_PREFIX.to_owned())
+            .or_insert_with(untyped);
         return Ref::from_schema_name(ENVELOPE_PREFIX).into();
     };
     let name = match &data {
@@ -324,6 +323,16 @@ fn envelope(data: RefOr<Schema>) -> RefOr<Schema> {
             ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null])),
         )
         .into()
+}
+
+/// The envelope of a route that does not describe its data.
+fn untyped() -> RefOr<Schema> {
+    envelope(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .description(Some("Not described for this operation."))
+            .into(),
+    )
 }
 
 /// 202 from `envelope::accepted`: the work goes on in the background, `data` is null and
@@ -391,8 +400,10 @@ mod tests {
     }
 
     fn schema<'a>(doc: &'a Value, op: &str, status: &str) -> &'a Value {
-        &doc.pointer(&format!("/paths/{op}/responses/{status}/content/application~1json/schema"))
-            .unwrap_or_else(|| panic!("{op} {status}: no JSON schema"))
+        doc.pointer(&format!(
+            "/paths/{op}/responses/{status}/content/application~1json/schema"
+        ))
+        .unwrap_or_else(|| panic!("{op} {status}: no JSON schema"))
     }
 
     fn statuses(doc: &Value, op: &str) -> Vec<String> {
@@ -445,7 +456,10 @@ mod tests {
             &json!({ "$ref": "#/components/schemas/ApiResponse" })
         );
         // Opted out: sent as it is.
-        assert!(doc.pointer("/paths/~1keys/get/responses/200/content").is_none());
+        assert!(
+            doc.pointer("/paths/~1keys/get/responses/200/content")
+                .is_none()
+        );
     }
 
     #[test]
@@ -455,14 +469,19 @@ mod tests {
             statuses(&doc, "~1things~1{id}/get"),
             ["200", "400", "401", "403", "404", "409", "429", "503"]
         );
-        assert_eq!(statuses(&doc, "~1things/get"), ["200", "401", "403", "429", "503"]);
+        assert_eq!(
+            statuses(&doc, "~1things/get"),
+            ["200", "401", "403", "429", "503"]
+        );
         assert_eq!(
             statuses(&doc, "~1things/post"),
             ["200", "202", "400", "413", "429", "503"]
         );
         assert_eq!(statuses(&doc, "~1keys/get"), ["200", "429", "503"]);
         // The route's own description stays, with the error body added.
-        let taken = doc.pointer("/paths/~1things~1{id}/get/responses/409").unwrap();
+        let taken = doc
+            .pointer("/paths/~1things~1{id}/get/responses/409")
+            .unwrap();
         assert_eq!(taken["description"], "Taken");
         assert_eq!(
             schema(&doc, "~1things~1{id}/get", "409"),

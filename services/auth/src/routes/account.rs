@@ -86,7 +86,7 @@ async fn revoke_and_deny(
 
 /// Ends the current session; its access and refresh tokens stop working at once.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "Signed out")))]
+    responses((status = 200, description = "Signed out", body = Done)))]
 pub async fn logout(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
     let scope = Scope::One {
         user_id: user.id(),
@@ -98,7 +98,7 @@ pub async fn logout(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
 
 /// Ends every session of the account, this one included.
 #[utoipa::path(post, path = "/api/auth/logout-all", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "Signed out everywhere")))]
+    responses((status = 200, description = "Signed out everywhere", body = Done)))]
 pub async fn logout_all(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
     revoke_and_deny(&state, Scope::All(user.id()), "logout_all", &client).await?;
     Ok(done())
@@ -106,7 +106,7 @@ pub async fn logout_all(state: Ctx, user: AuthUser, client: Client) -> ApiResult
 
 /// Sends a new verification link to the account's unverified e-mail address.
 #[utoipa::path(post, path = "/api/auth/verify-email/resend", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "Sent"),
+    responses((status = 200, description = "Sent", body = Done),
               (status = 422, description = "No address, or already verified")))]
 pub async fn resend_verification(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
     registration::resend_verification(&state, user.id(), &client.request_id).await?;
@@ -117,15 +117,18 @@ pub async fn resend_verification(state: Ctx, user: AuthUser, client: Client) -> 
 #[serde(rename_all = "camelCase")]
 pub struct ChangePasswordRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub current_password: String,
     #[validate(length(max = 128))]
+    // `crate::password::MIN_LEN`, checked in code, said here for clients.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
 /// Changes the password; every other session ends.
 #[utoipa::path(post, path = "/api/auth/password/change", tag = "account", security(("bearer" = [])),
     request_body = ChangePasswordRequest,
-    responses((status = 200, description = "Changed"),
+    responses((status = 200, description = "Changed", body = Done),
               (status = 400, description = "Wrong current password or weak new one")))]
 pub async fn change_password(
     state: Ctx,
@@ -150,15 +153,17 @@ pub async fn change_password(
 pub struct ChangeEmailRequest {
     /// The account's password (re-authentication).
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
 }
 
 /// Changes the e-mail address; a verification link goes to the new one.
 #[utoipa::path(put, path = "/api/auth/me/email", tag = "account", security(("bearer" = [])),
     request_body = ChangeEmailRequest,
-    responses((status = 200, description = "Changed, verification pending"),
+    responses((status = 200, description = "Changed, verification pending", body = Done),
               (status = 400, description = "Wrong password, invalid or taken address")))]
 pub async fn change_email(
     state: Ctx,
@@ -182,15 +187,17 @@ pub async fn change_email(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ChangePhoneRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub phone: String,
 }
 
 /// Changes the phone number; a verification code goes to the new one.
 #[utoipa::path(put, path = "/api/auth/me/phone", tag = "account", security(("bearer" = [])),
     request_body = ChangePhoneRequest,
-    responses((status = 200, description = "Changed, verification pending"),
+    responses((status = 200, description = "Changed, verification pending", body = Done),
               (status = 400, description = "Wrong password, invalid or taken number")))]
 pub async fn change_phone(
     state: Ctx,
@@ -221,7 +228,7 @@ pub async fn sessions(state: Ctx, user: AuthUser) -> ApiResult {
 /// Ends one of the caller's sessions.
 #[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "account", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
-    responses((status = 200, description = "Revoked"),
+    responses((status = 200, description = "Revoked", body = Done),
               (status = 404, description = "No such live session of the caller")))]
 pub async fn revoke_session(
     state: Ctx,
@@ -261,7 +268,7 @@ pub async fn devices(state: Ctx, user: AuthUser) -> ApiResult {
 /// Marks a device as trusted.
 #[utoipa::path(post, path = "/api/auth/devices/{id}/trust", tag = "account", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Device id")),
-    responses((status = 200, description = "Trusted"), (status = 404, description = "Not the caller's device, or blocked")))]
+    responses((status = 200, description = "Trusted", body = Done), (status = 404, description = "Not the caller's device, or blocked")))]
 pub async fn trust_device(
     state: Ctx,
     user: AuthUser,
@@ -275,13 +282,14 @@ pub async fn trust_device(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct BlockDeviceRequest {
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
 /// Blocks a device: its sessions end and it cannot sign in until unblocked.
 #[utoipa::path(post, path = "/api/auth/devices/{id}/block", tag = "account", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Device id")), request_body = BlockDeviceRequest,
-    responses((status = 200, description = "Blocked"), (status = 404, description = "Not the caller's device")))]
+    responses((status = 200, description = "Blocked", body = Done), (status = 404, description = "Not the caller's device")))]
 pub async fn block_device(
     state: Ctx,
     user: AuthUser,
@@ -304,7 +312,7 @@ pub async fn block_device(
 /// Lifts a block.
 #[utoipa::path(post, path = "/api/auth/devices/{id}/unblock", tag = "account", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Device id")),
-    responses((status = 200, description = "Unblocked"), (status = 404, description = "Not the caller's device")))]
+    responses((status = 200, description = "Unblocked", body = Done), (status = 404, description = "Not the caller's device")))]
 pub async fn unblock_device(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     devices::unblock(&state, user.id(), id.into_inner()).await?;
     Ok(done())
@@ -313,6 +321,7 @@ pub async fn unblock_device(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct PasswordRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
 }
 
@@ -333,6 +342,7 @@ pub async fn mfa_setup(state: Ctx, user: AuthUser, body: ValidJson<PasswordReque
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CodeRequest {
     #[validate(length(min = 6, max = 6))]
+    #[schema(min_length = 6, max_length = 6)]
     pub code: String,
 }
 
@@ -370,17 +380,20 @@ pub async fn mfa_enable(
 #[serde(rename_all = "camelCase")]
 pub struct DisableMfaRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
     #[validate(length(min = 6, max = 6))]
+    #[schema(min_length = 6, max_length = 6)]
     pub code: Option<String>,
     #[validate(length(min = 10, max = 16))]
+    #[schema(min_length = 10, max_length = 16)]
     pub recovery_code: Option<String>,
 }
 
 /// Turns 2FA off (needs the password and a TOTP or recovery code).
 #[utoipa::path(post, path = "/api/auth/2fa/disable", tag = "account", security(("bearer" = [])),
     request_body = DisableMfaRequest,
-    responses((status = 200, description = "Disabled"), (status = 400, description = "Wrong password or code")))]
+    responses((status = 200, description = "Disabled", body = Done), (status = 400, description = "Wrong password or code")))]
 pub async fn mfa_disable(
     state: Ctx,
     user: AuthUser,
@@ -403,8 +416,10 @@ pub async fn mfa_disable(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RegenerateCodesRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
     #[validate(length(min = 6, max = 6))]
+    #[schema(min_length = 6, max_length = 6)]
     pub code: String,
 }
 

@@ -56,12 +56,15 @@ pub async fn list_roles(state: Ctx, user: AuthUser) -> ApiResult {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateRoleRequest {
     #[validate(length(min = 2, max = 64))]
+    #[schema(min_length = 2, max_length = 64)]
     pub name: String,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     #[serde(default)]
     pub description: String,
     #[serde(default)]
     #[validate(length(max = 200))]
+    #[schema(max_items = 200)]
     pub permissions: Vec<String>,
 }
 
@@ -94,9 +97,11 @@ pub async fn get_role(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiRes
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateRoleRequest {
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// The complete new set, when given.
     #[validate(length(max = 200))]
+    #[schema(max_items = 200)]
     pub permissions: Option<Vec<String>>,
 }
 
@@ -148,16 +153,19 @@ pub async fn list_permissions(state: Ctx, user: AuthUser) -> ApiResult {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreatePermissionRequest {
     #[validate(length(min = 2, max = 64))]
+    #[schema(min_length = 2, max_length = 64)]
     pub name: String,
     #[serde(default)]
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub description: String,
 }
 
 /// Creates a permission.
 #[utoipa::path(post, path = "/api/auth/admin/permissions", tag = "admin", security(("bearer" = [])),
     request_body = CreatePermissionRequest,
-    responses((status = 201, description = "Created", body = PermissionView)))]
+    responses((status = 201, description = "Created", body = PermissionView),
+              (status = 409, description = "Name taken")))]
 pub async fn create_permission(
     state: Ctx,
     user: AuthUser,
@@ -173,7 +181,8 @@ pub async fn create_permission(
 /// Deletes a permission (roles lose it).
 #[utoipa::path(delete, path = "/api/auth/admin/permissions/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Permission id")),
-    responses((status = 200, description = "Deleted"), (status = 404, description = "No such permission")))]
+    responses((status = 200, description = "Deleted"), (status = 404, description = "No such permission"),
+              (status = 422, description = "A built-in permission")))]
 pub async fn delete_permission(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     user.require(ROLES_MANAGE)?;
     rbac::delete_permission(&state, id.into_inner()).await?;
@@ -199,6 +208,7 @@ pub async fn user_roles(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiR
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct GrantRoleRequest {
     #[validate(length(min = 2, max = 64))]
+    #[schema(min_length = 2, max_length = 64)]
     pub role: String,
 }
 

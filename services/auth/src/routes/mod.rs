@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::LocalBoxFuture;
 use platform::auth::TokenVerifier;
-use platform::http::openapi::BearerAuth;
+use platform::http::openapi::{BearerAuth, Envelope};
 use platform::http::{ClientIp, RequestId};
 use utoipa::OpenApi;
 
@@ -82,9 +82,24 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
         admin::delete_permission, admin::user_roles, admin::grant_role, admin::revoke_role,
     ),
     components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Envelope),
     tags((name = "auth", description = "Sign-up, sign-in and tokens"),
          (name = "account", description = "The caller's own account, sessions and devices"),
          (name = "admin", description = "Roles and permissions"))
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// The whole published document, so every change to the API shows in review. After an
+    /// intended change: `INSTA_UPDATE=always cargo test -p auth openapi_document` (or
+    /// `cargo insta review`), and commit the snapshot with the change.
+    #[test]
+    fn openapi_document() {
+        insta::with_settings!({ sort_maps => true, prepend_module_to_snapshot => false }, {
+            insta::assert_json_snapshot!("openapi", super::ApiDoc::openapi());
+        });
+    }
+}

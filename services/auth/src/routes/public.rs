@@ -34,17 +34,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(rename_all = "camelCase")]
 pub struct RegisterRequest {
     #[validate(length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     /// E.164, like `+14155550123`.
     #[validate(length(max = 32))]
+    #[schema(max_length = 32)]
     pub phone: Option<String>,
     /// 12 to 128 characters; common and easily guessed passwords are refused.
     #[validate(length(max = 128))]
+    // `crate::password::MIN_LEN`, checked in code, said here for clients.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     /// `resident` (default), `community_manager` or `courier`.
     #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     pub role: Option<String>,
     #[validate(length(max = 32))]
+    #[schema(max_length = 32)]
     pub referral_code: Option<String>,
 }
 
@@ -88,13 +94,17 @@ pub async fn register(state: Ctx, client: Client, body: ValidJson<RegisterReques
 pub struct LoginRequest {
     /// E-mail address or E.164 phone number.
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub identifier: String,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
     /// The app's stable id for this device; sessions and new-device alerts hang on it.
     #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
     pub device_id: Option<String>,
     #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
     pub device_name: Option<String>,
 }
 
@@ -133,13 +143,17 @@ fn count_login(method: &'static str, result: &crate::error::Result<LoginResponse
 #[serde(rename_all = "camelCase")]
 pub struct OtpLoginRequest {
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub identifier: String,
     /// The 6-digit code from `/otp/send` with purpose `login`.
     #[validate(length(min = 6, max = 6))]
+    #[schema(min_length = 6, max_length = 6)]
     pub code: String,
     #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
     pub device_id: Option<String>,
     #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
     pub device_name: Option<String>,
 }
 
@@ -160,12 +174,15 @@ pub async fn login_otp(state: Ctx, client: Client, body: ValidJson<OtpLoginReque
 #[serde(rename_all = "camelCase")]
 pub struct MfaLoginRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub mfa_token: String,
     /// A current TOTP code...
     #[validate(length(min = 6, max = 6))]
+    #[schema(min_length = 6, max_length = 6)]
     pub code: Option<String>,
     /// ...or one of the recovery codes (each works once).
     #[validate(length(min = 10, max = 16))]
+    #[schema(min_length = 10, max_length = 16)]
     pub recovery_code: Option<String>,
 }
 
@@ -200,6 +217,7 @@ pub async fn login_mfa(state: Ctx, client: Client, body: ValidJson<MfaLoginReque
 #[serde(rename_all = "camelCase")]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub refresh_token: String,
 }
 
@@ -246,6 +264,7 @@ pub async fn refresh(state: Ctx, client: Client, body: ValidJson<RefreshRequest>
 pub struct OtpSendRequest {
     /// E-mail address (code by e-mail) or E.164 phone number (code by SMS).
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub identifier: String,
     pub purpose: Purpose,
 }
@@ -268,10 +287,12 @@ pub async fn otp_send(state: Ctx, client: Client, body: ValidJson<OtpSendRequest
 #[serde(rename_all = "camelCase")]
 pub struct OtpVerifyRequest {
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub identifier: String,
     /// `verify_email`, `verify_phone` or `password_reset` (login codes go to `/login/otp`).
     pub purpose: Purpose,
     #[validate(length(min = 6, max = 6))]
+    #[schema(min_length = 6, max_length = 6)]
     pub code: String,
 }
 
@@ -316,6 +337,7 @@ pub async fn otp_verify(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct TokenRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub token: String,
 }
 
@@ -332,6 +354,7 @@ pub async fn verify_email(state: Ctx, client: Client, body: ValidJson<TokenReque
 pub struct ForgotPasswordRequest {
     /// E-mail address (a link) or E.164 phone number (a code).
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub identifier: String,
 }
 
@@ -355,8 +378,11 @@ pub async fn forgot_password(
 #[serde(rename_all = "camelCase")]
 pub struct ResetPasswordRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub token: String,
     #[validate(length(max = 128))]
+    // `crate::password::MIN_LEN`, checked in code, said here for clients.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -384,6 +410,7 @@ pub async fn reset_password(
 
 /// The public keys access tokens are signed with (RFC 7517).
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
+    extensions(("x-raw-body" = json!(true))),
     responses((status = 200, description = "JSON Web Key Set")))]
 pub async fn jwks(state: Ctx) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;

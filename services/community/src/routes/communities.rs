@@ -46,7 +46,11 @@ pub async fn create(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1-based page number (default 1); `PageQuery::resolve` refuses 0.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// `member` (default: the ones I belong to), `managed` (the ones I run) or `all`
     /// (admins).

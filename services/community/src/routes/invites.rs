@@ -28,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InviteResidentToCommunityRequest {
     #[validate(length(min = 3, max = 254))]
+    #[schema(min_length = 3, max_length = 254)]
     #[schema(example = "resident@example.com")]
     pub email: String,
     /// Optional: the community is the one in the path; when given, it must be the same.
@@ -82,6 +83,7 @@ pub async fn invite(
 pub struct BulkInviteRequest {
     /// 1 to 500 addresses; invalid ones and repeats are reported, not refused.
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_items = 1, max_items = 500)]
     pub emails: Vec<String>,
 }
 
@@ -142,7 +144,11 @@ pub async fn bulk(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1-based page number (default 1); `PageQuery::resolve` refuses 0.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// active, accepted, expired or revoked (default: all).
     #[param(value_type = Option<String>)]

@@ -26,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct JoinRequest {
     /// The token from the invite e-mail.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub token: String,
 }
 
@@ -52,7 +53,11 @@ pub async fn join(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1-based page number (default 1); `PageQuery::resolve` refuses 0.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// resident, moderator or manager.
     #[param(value_type = Option<String>)]

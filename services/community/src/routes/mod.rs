@@ -8,7 +8,7 @@ mod members;
 use crate::state::State;
 use actix_web::web;
 use platform::auth::TokenVerifier;
-use platform::http::openapi::BearerAuth;
+use platform::http::openapi::{BearerAuth, Envelope};
 use utoipa::OpenApi;
 
 pub const PREFIX: &str = "/api/communities";
@@ -44,13 +44,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
         announcements::publish, announcements::list, announcements::delete,
     ),
     components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Envelope),
 )]
 pub struct ApiDoc;
 
 #[cfg(test)]
 mod tests {
     use utoipa::OpenApi;
+
+    /// The whole published document, so every change to the API shows in review. After an
+    /// intended change: `INSTA_UPDATE=always cargo test -p community openapi_document` (or
+    /// `cargo insta review`), and commit the snapshot with the change.
+    #[test]
+    fn openapi_document() {
+        insta::with_settings!({ sort_maps => true, prepend_module_to_snapshot => false }, {
+            insta::assert_json_snapshot!("openapi", super::ApiDoc::openapi());
+        });
+    }
 
     #[test]
     fn every_route_is_documented_and_pages_have_their_schema() {

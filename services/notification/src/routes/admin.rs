@@ -29,8 +29,10 @@ pub struct BroadcastRequest {
     /// The role name (`role`) or community id (`community`).
     pub target: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
     /// Any of in_app, push, email (default: in_app and push).
     #[serde(default)]
@@ -92,7 +94,11 @@ pub async fn get_broadcast(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> A
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
+    /// 1-based page number (default 1); `PageQuery::resolve` refuses 0.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// queued, sent or failed.
     pub status: Option<String>,

@@ -28,7 +28,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1-based page number (default 1); `PageQuery::resolve` refuses 0.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// Only the unread ones.
     #[serde(default)]
@@ -98,6 +102,7 @@ pub struct NewPushToken {
     #[validate(custom(function = "platform_name"))]
     pub platform: String,
     #[validate(length(min = 8, max = 4096))]
+    #[schema(min_length = 8, max_length = 4096)]
     pub token: String,
 }
 

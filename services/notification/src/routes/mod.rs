@@ -6,7 +6,7 @@ mod mine;
 use crate::state::State;
 use actix_web::web;
 use platform::auth::TokenVerifier;
-use platform::http::openapi::BearerAuth;
+use platform::http::openapi::{BearerAuth, Envelope};
 use utoipa::OpenApi;
 
 pub const PREFIX: &str = "/api/notifications";
@@ -37,13 +37,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
         admin::broadcast, admin::get_broadcast, admin::deliveries,
     ),
     components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Envelope),
 )]
 pub struct ApiDoc;
 
 #[cfg(test)]
 mod tests {
     use utoipa::OpenApi;
+
+    /// The whole published document, so every change to the API shows in review. After an
+    /// intended change: `INSTA_UPDATE=always cargo test -p notification openapi_document` (or
+    /// `cargo insta review`), and commit the snapshot with the change.
+    #[test]
+    fn openapi_document() {
+        insta::with_settings!({ sort_maps => true, prepend_module_to_snapshot => false }, {
+            insta::assert_json_snapshot!("openapi", super::ApiDoc::openapi());
+        });
+    }
 
     #[test]
     fn every_route_is_documented() {

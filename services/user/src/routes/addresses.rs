@@ -25,24 +25,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct NewAddress {
     /// "Home", "Work"...
     #[validate(length(min = 1, max = 60))]
+    #[schema(min_length = 1, max_length = 60)]
     pub name: String,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub city: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub street: String,
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub building: String,
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub apartment: Option<String>,
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub entrance: Option<String>,
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub floor: Option<String>,
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub intercom: Option<String>,
     #[validate(range(min = -90.0, max = 90.0))]
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: Option<f64>,
     #[validate(range(min = -180.0, max = 180.0))]
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: Option<f64>,
     #[serde(default)]
     pub is_default: bool,
@@ -54,30 +64,40 @@ pub struct NewAddress {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddressPatch {
     #[validate(length(min = 1, max = 60))]
+    #[schema(min_length = 1, max_length = 60)]
     pub name: Option<String>,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub city: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub street: Option<String>,
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub building: Option<String>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub apartment: Option<Option<String>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub entrance: Option<Option<String>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub floor: Option<Option<String>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub intercom: Option<Option<String>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(range(min = -90.0, max = 90.0))]
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: Option<Option<f64>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(range(min = -180.0, max = 180.0))]
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: Option<Option<f64>>,
 }
 
@@ -115,7 +135,8 @@ pub async fn list(state: Ctx, user: AuthUser) -> ApiResult {
 #[utoipa::path(post, path = "/api/users/me/addresses", tag = "addresses", security(("bearer" = [])),
     request_body = NewAddress,
     responses((status = 201, description = "Created", body = Address),
-              (status = 400, description = "Invalid fields")))]
+              (status = 400, description = "Invalid fields"),
+              (status = 422, description = "At most 20 addresses")))]
 pub async fn create(state: Ctx, user: AuthUser, body: ValidJson<NewAddress>) -> ApiResult {
     let b = body.into_inner();
     pair(b.latitude, b.longitude)?;

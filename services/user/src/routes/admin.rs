@@ -35,7 +35,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchQuery {
+    /// 1-based page number (default 1); `PageQuery::resolve` refuses 0.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// pending, active, suspended, banned or deleted.
     pub status: Option<String>,
@@ -48,7 +52,7 @@ pub struct SearchQuery {
 /// Lists and searches users.
 #[utoipa::path(get, path = "/api/users/admin", tag = "admin", security(("bearer" = [])),
     params(SearchQuery),
-    responses((status = 200, description = "A page of profiles"), (status = 403, description = "Needs users.read")))]
+    responses((status = 200, description = "A page of profiles", body = platform::http::Paginated<ProfileView>), (status = 403, description = "Needs users.read")))]
 pub async fn search(state: Ctx, user: AuthUser, query: web::Query<SearchQuery>) -> ApiResult {
     user.require(USERS_READ)?;
     let q = query.into_inner();
@@ -71,6 +75,7 @@ pub async fn search(state: Ctx, user: AuthUser, query: web::Query<SearchQuery>) 
 #[serde(rename_all = "camelCase")]
 pub struct SuspendRequest {
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     /// When the suspension lifts itself; open-ended when absent.
     pub until: Option<DateTime<Utc>>,
@@ -105,13 +110,15 @@ pub async fn suspend(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct BanRequest {
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
 /// Bans a user (until an admin reinstates them).
 #[utoipa::path(post, path = "/api/users/admin/{id}/ban", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")), request_body = BanRequest,
-    responses((status = 200, description = "Banned", body = ProfileView)))]
+    responses((status = 200, description = "Banned", body = ProfileView),
+              (status = 422, description = "Not allowed from the current state, or the caller's own account")))]
 pub async fn ban(
     state: Ctx,
     user: AuthUser,
@@ -133,7 +140,8 @@ pub async fn ban(
 /// Lifts a suspension or ban.
 #[utoipa::path(post, path = "/api/users/admin/{id}/reinstate", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, description = "Active again", body = ProfileView)))]
+    responses((status = 200, description = "Active again", body = ProfileView),
+              (status = 422, description = "Neither suspended nor banned")))]
 pub async fn reinstate(
     state: Ctx,
     user: AuthUser,

@@ -86,15 +86,19 @@ fn valid_interests(list: &[String]) -> Result<(), ValidationError> {
 pub struct UpdateProfile {
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(min = 1, max = 60))]
+    #[schema(min_length = 1, max_length = 60)]
     pub first_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(min = 1, max = 60))]
+    #[schema(min_length = 1, max_length = 60)]
     pub last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(custom(function = "valid_avatar_url"), length(max = 500))]
+    #[schema(max_length = 500)]
     pub avatar_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(custom(function = "valid_gender"))]
@@ -107,6 +111,7 @@ pub struct UpdateProfile {
     pub birth_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub location: Option<Option<String>>,
     #[validate(custom(function = "valid_interests"))]
     pub interests: Option<Vec<String>>,
@@ -163,6 +168,7 @@ pub async fn update_me(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UsernameRequest {
     #[validate(length(min = 3, max = 30))]
+    #[schema(min_length = 3, max_length = 30)]
     pub username: String,
 }
 

@@ -7,7 +7,7 @@ mod me;
 use crate::state::State;
 use actix_web::web;
 use platform::auth::TokenVerifier;
-use platform::http::openapi::BearerAuth;
+use platform::http::openapi::{BearerAuth, Envelope};
 use utoipa::OpenApi;
 
 pub const PREFIX: &str = "/api/users";
@@ -43,6 +43,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
         admin::search, admin::suspend, admin::ban, admin::reinstate,
     ),
     components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Envelope),
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// The whole published document, so every change to the API shows in review. After an
+    /// intended change: `INSTA_UPDATE=always cargo test -p user openapi_document` (or
+    /// `cargo insta review`), and commit the snapshot with the change.
+    #[test]
+    fn openapi_document() {
+        insta::with_settings!({ sort_maps => true, prepend_module_to_snapshot => false }, {
+            insta::assert_json_snapshot!("openapi", super::ApiDoc::openapi());
+        });
+    }
+}
