@@ -54,7 +54,8 @@ pub struct ListQuery {
     pub page_size: Option<u32>,
     /// `member` (default: the ones I belong to), `managed` (the ones I run) or `all`
     /// (admins).
-    #[param(value_type = Option<String>)]
+    // The enum itself, so the document lists the accepted values.
+    #[param(inline)]
     pub scope: Option<Scope>,
     /// Part of the name.
     pub q: Option<String>,
@@ -65,7 +66,8 @@ pub struct ListQuery {
     /// Created before (RFC 3339).
     pub created_to: Option<DateTime<Utc>>,
     /// `name`, `-name`, `createdAt` or `-createdAt` (default).
-    #[param(value_type = Option<String>)]
+    // The enum itself, so the document lists the accepted values.
+    #[param(inline)]
     pub sort: Option<Sort>,
 }
 

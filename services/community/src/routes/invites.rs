@@ -151,7 +151,8 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// active, accepted, expired or revoked (default: all).
-    #[param(value_type = Option<String>)]
+    // The enum itself, so the document lists the accepted values.
+    #[param(inline)]
     pub status: Option<Status>,
 }
 

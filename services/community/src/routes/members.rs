@@ -60,7 +60,8 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// resident, moderator or manager.
-    #[param(value_type = Option<String>)]
+    // The enum itself, so the document lists the accepted values.
+    #[param(inline)]
     pub role: Option<Role>,
 }
 

@@ -101,6 +101,8 @@ pub struct LogQuery {
     #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// queued, sent or failed.
+    // Parsed by the handler (its own message on a bad value); documented as the enum.
+    #[param(value_type = Option<crate::deliveries::DeliveryStatus>, inline)]
     pub status: Option<String>,
     /// The event or broadcast id.
     pub source: Option<Uuid>,

@@ -42,6 +42,8 @@ pub struct SearchQuery {
     #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// pending, active, suspended, banned or deleted.
+    // Parsed by the handler (its own message on a bad value); documented as the enum.
+    #[param(value_type = Option<crate::profiles::ProfileStatus>, inline)]
     pub status: Option<String>,
     /// A role name, like `courier`.
     pub role: Option<String>,
