@@ -151,6 +151,15 @@ pub enum Admission {
 #[derive(Default)]
 pub struct WorkerConn(OnceCell<ConnectionManager>);
 
+impl WorkerConn {
+    /// A connection made already: for callers outside actix's workers (a service's shared
+    /// state), whose connection is driven by the main runtime rather than by whichever
+    /// worker happened to check first.
+    pub fn with(manager: ConnectionManager) -> Self {
+        Self(OnceCell::new_with(Some(manager)))
+    }
+}
+
 /// Shared by every worker: what to run, against which Redis, under which key prefix.
 #[derive(Clone)]
 pub struct RateLimiter {

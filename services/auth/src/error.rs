@@ -41,6 +41,9 @@ pub enum Error {
     Db(#[from] DbError),
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Redis did not answer the rate-limit check in time.
+    #[error("rate limiter unavailable")]
+    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -95,6 +98,9 @@ impl From<Error> for ApiError {
             Error::Forbidden => ApiError::forbidden(),
             Error::Db(e) => e.into(),
             Error::Redis(e) => ApiError::unavailable(e),
+            Error::Unavailable => {
+                ApiError::unavailable(anyhow::anyhow!("rate limiter unavailable"))
+            }
             Error::Internal(e) => ApiError::internal(e),
         }
     }

@@ -52,12 +52,12 @@ impl Limits {
         ip_per_minute: u32,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            redis,
             policy,
             ip_per_minute,
             count: redis::Script::new(COUNT),
             limiter: RateLimiter::new(redis_url, "auth:rate:")?,
-            limiter_conn: Arc::default(),
+            limiter_conn: Arc::new(WorkerConn::with(redis.clone())),
+            redis,
         })
     }
 
