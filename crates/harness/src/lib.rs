@@ -1,6 +1,7 @@
-//! What the services' integration tests share (a dev-dependency only): access tokens from
-//! a test key the service under test trusts, events published as another service's relay
-//! would, private topics, and the events a service wrote to its outbox.
+//! What the services' integration tests share (a dev-dependency only): [`TestService`],
+//! a service under test run through its own composition root; access tokens from a test
+//! key it trusts, events published as another service's relay would, private topics, and
+//! the events a service wrote to its outbox.
 //!
 //! Kept apart from `test-support` because it builds on the platform kit, whose own tests
 //! use `test-support`.
@@ -12,29 +13,12 @@ pub use test_support::eventually;
 
 use futures::future::BoxFuture;
 use jsonwebtoken::jwk::JwkSet;
-use platform::auth::{AuthConfig, Claims, KeySource};
-use platform::config::Secret;
+use platform::auth::{Claims, KeySource};
 use platform::db::DbPool;
 use platform::kafka::KafkaConfig;
 use std::time::Duration;
 use test_support::tokens::Ed25519Key;
 use uuid::Uuid;
-
-/// The verifier settings of a service under test (its keys come from [`TestKeys`]).
-pub fn auth_config() -> AuthConfig {
-    AuthConfig {
-        jwks_url: String::new(),
-        issuer: "neighbourly-auth".into(),
-        audience: "neighbourly".into(),
-        redis_url: Secret::new(test_support::redis_url()),
-        leeway: Duration::from_secs(5),
-        min_refresh_interval: Duration::from_millis(100),
-    }
-}
-
-pub fn kafka(client: &str) -> KafkaConfig {
-    KafkaConfig::new(test_support::kafka_bootstrap(), client)
-}
 
 /// The test's token issuer: one Ed25519 key, served to the verifier as a JWKS.
 pub struct TestKeys(Ed25519Key);

@@ -265,7 +265,10 @@ impl<S: Service> Builder<S> {
         let launched = app.launch(move |cfg| routes(cfg)).await?;
         Ok(TestService {
             base: format!("http://{}", launched.addr),
-            http: reqwest::Client::new(),
+            // A user agent of its own: services record it with sessions and devices.
+            http: reqwest::Client::builder()
+                .user_agent(format!("{}-it/1.0", spec.name))
+                .build()?,
             state: wired.state,
             pool,
             keys,

@@ -101,17 +101,7 @@ async fn build(config: AuthServiceConfig, consumers: bool) -> Service {
     Service { inner, verifier }
 }
 
-pub struct Resp {
-    pub status: StatusCode,
-    pub body: Value,
-    pub headers: reqwest::header::HeaderMap,
-}
-
-impl Resp {
-    pub fn data(&self) -> &Value {
-        &self.body["data"]
-    }
-}
+pub use harness::Resp;
 
 impl Service {
     pub async fn call(
@@ -121,25 +111,9 @@ impl Service {
         body: Option<Value>,
         token: Option<&str>,
     ) -> Resp {
-        let mut req = self
-            .http
-            .request(method, format!("{}/api/auth{path}", self.base))
-            .header("user-agent", "auth-it/1.0");
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.json().await.unwrap_or(Value::Null);
-        Resp {
-            status,
-            body,
-            headers,
-        }
+        self.inner
+            .call(method, &format!("/api/auth{path}"), body, token)
+            .await
     }
 
     /// A document served outside `/api/auth` (the JWKS) or any plain GET, as JSON.
