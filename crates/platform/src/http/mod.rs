@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod patch;
 pub mod server;
+pub mod surface;
 pub mod validation;
 
 pub use client_ip::{ClientIp, TrustedProxies};

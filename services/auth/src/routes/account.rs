@@ -7,41 +7,39 @@ use crate::accounts::{self, UserView};
 use crate::error::Error;
 use crate::identifiers::{normalize_email, normalize_phone};
 use crate::mfa::{self, Setup};
-use crate::sessions::{self, Scope, SessionView};
-use crate::{credentials, devices, registration};
-use actix_web::web;
+use crate::sessions::{Scope, SessionView};
+use crate::{credentials, registration};
+use actix_web::{delete, get, post, put, web};
 use diesel_async::AsyncConnection;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use platform::auth::AuthUser;
 use platform::http::envelope::ok;
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, ValidJson};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me", web::get().to(me))
-        .route("/me/email", web::put().to(change_email))
-        .route("/me/phone", web::put().to(change_phone))
-        .route("/logout", web::post().to(logout))
-        .route("/logout-all", web::post().to(logout_all))
-        .route("/verify-email/resend", web::post().to(resend_verification))
-        .route("/password/change", web::post().to(change_password))
-        .route("/sessions", web::get().to(sessions))
-        .route(
-            "/sessions/revoke-others",
-            web::post().to(revoke_other_sessions),
-        )
-        .route("/sessions/{id}", web::delete().to(revoke_session))
-        .route("/devices", web::get().to(devices))
-        .route("/devices/{id}/trust", web::post().to(trust_device))
-        .route("/devices/{id}/block", web::post().to(block_device))
-        .route("/devices/{id}/unblock", web::post().to(unblock_device))
-        .route("/2fa/setup", web::post().to(mfa_setup))
-        .route("/2fa/enable", web::post().to(mfa_enable))
-        .route("/2fa/disable", web::post().to(mfa_disable))
-        .route("/2fa/recovery-codes", web::post().to(recovery_codes));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(me)
+        .service(change_email)
+        .service(change_phone)
+        .service(logout)
+        .service(logout_all)
+        .service(resend_verification)
+        .service(change_password)
+        .service(sessions)
+        .service(revoke_other_sessions)
+        .service(revoke_session)
+        .service(devices)
+        .service(trust_device)
+        .service(block_device)
+        .service(unblock_device)
+        .service(mfa_setup)
+        .service(mfa_enable)
+        .service(mfa_disable)
+        .service(recovery_codes);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -54,9 +52,10 @@ fn done() -> actix_web::HttpResponse {
 }
 
 /// The caller's account.
-#[utoipa::path(get, path = "/api/auth/me", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "The account", body = UserView),
               (status = 401, description = "No or invalid token")))]
+#[get("/me")]
 pub async fn me(state: Ctx, user: AuthUser) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;
     let account = accounts::find(&mut conn, user.id())
@@ -76,17 +75,19 @@ async fn revoke_and_deny(
     let rid = &client.request_id;
     let revoked = conn
         .transaction::<_, Error, _>(|conn| {
-            async move { sessions::revoke(conn, state, scope, reason, rid).await }.scope_boxed()
+            async move { crate::sessions::revoke(conn, state, scope, reason, rid).await }
+                .scope_boxed()
         })
         .await?;
     let ids: Vec<Uuid> = revoked.into_iter().map(|(s, _)| s).collect();
-    sessions::deny(state, &ids).await;
+    crate::sessions::deny(state, &ids).await;
     Ok(ids.len())
 }
 
 /// Ends the current session; its access and refresh tokens stop working at once.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "Signed out", body = Done)))]
+#[post("/logout")]
 pub async fn logout(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
     let scope = Scope::One {
         user_id: user.id(),
@@ -97,17 +98,19 @@ pub async fn logout(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
 }
 
 /// Ends every session of the account, this one included.
-#[utoipa::path(post, path = "/api/auth/logout-all", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "Signed out everywhere", body = Done)))]
+#[post("/logout-all")]
 pub async fn logout_all(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
     revoke_and_deny(&state, Scope::All(user.id()), "logout_all", &client).await?;
     Ok(done())
 }
 
 /// Sends a new verification link to the account's unverified e-mail address.
-#[utoipa::path(post, path = "/api/auth/verify-email/resend", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "Sent", body = Done),
               (status = 422, description = "No address, or already verified")))]
+#[post("/verify-email/resend")]
 pub async fn resend_verification(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
     registration::resend_verification(&state, user.id(), &client.request_id).await?;
     Ok(done())
@@ -126,10 +129,11 @@ pub struct ChangePasswordRequest {
 }
 
 /// Changes the password; every other session ends.
-#[utoipa::path(post, path = "/api/auth/password/change", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses((status = 200, description = "Changed", body = Done),
               (status = 400, description = "Wrong current password or weak new one")))]
+#[post("/password/change")]
 pub async fn change_password(
     state: Ctx,
     user: AuthUser,
@@ -161,10 +165,11 @@ pub struct ChangeEmailRequest {
 }
 
 /// Changes the e-mail address; a verification link goes to the new one.
-#[utoipa::path(put, path = "/api/auth/me/email", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     request_body = ChangeEmailRequest,
     responses((status = 200, description = "Changed, verification pending", body = Done),
               (status = 400, description = "Wrong password, invalid or taken address")))]
+#[put("/me/email")]
 pub async fn change_email(
     state: Ctx,
     user: AuthUser,
@@ -195,10 +200,11 @@ pub struct ChangePhoneRequest {
 }
 
 /// Changes the phone number; a verification code goes to the new one.
-#[utoipa::path(put, path = "/api/auth/me/phone", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     request_body = ChangePhoneRequest,
     responses((status = 200, description = "Changed, verification pending", body = Done),
               (status = 400, description = "Wrong password, invalid or taken number")))]
+#[put("/me/phone")]
 pub async fn change_phone(
     state: Ctx,
     user: AuthUser,
@@ -219,17 +225,21 @@ pub async fn change_phone(
 }
 
 /// The account's live sessions, the current one marked.
-#[utoipa::path(get, path = "/api/auth/sessions", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "Sessions", body = [SessionView])))]
+#[get("/sessions")]
 pub async fn sessions(state: Ctx, user: AuthUser) -> ApiResult {
-    Ok(ok(sessions::list(&state, user.id(), user.0.sid).await?))
+    Ok(ok(
+        crate::sessions::list(&state, user.id(), user.0.sid).await?
+    ))
 }
 
 /// Ends one of the caller's sessions.
-#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
     responses((status = 200, description = "Revoked", body = Done),
               (status = 404, description = "No such live session of the caller")))]
+#[delete("/sessions/{id}")]
 pub async fn revoke_session(
     state: Ctx,
     user: AuthUser,
@@ -247,8 +257,9 @@ pub async fn revoke_session(
 }
 
 /// Ends every session but the current one.
-#[utoipa::path(post, path = "/api/auth/sessions/revoke-others", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "Revoked")))]
+#[post("/sessions/revoke-others")]
 pub async fn revoke_other_sessions(state: Ctx, user: AuthUser, client: Client) -> ApiResult {
     let scope = Scope::AllExcept {
         user_id: user.id(),
@@ -259,23 +270,25 @@ pub async fn revoke_other_sessions(state: Ctx, user: AuthUser, client: Client) -
 }
 
 /// Devices the account has signed in from.
-#[utoipa::path(get, path = "/api/auth/devices", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "Devices", body = [devices::DeviceView])))]
+#[utoipa::path(tag = "account", security(("bearer" = [])),
+    responses((status = 200, description = "Devices", body = [crate::devices::DeviceView])))]
+#[get("/devices")]
 pub async fn devices(state: Ctx, user: AuthUser) -> ApiResult {
-    Ok(ok(devices::list(&state, user.id()).await?))
+    Ok(ok(crate::devices::list(&state, user.id()).await?))
 }
 
 /// Marks a device as trusted.
-#[utoipa::path(post, path = "/api/auth/devices/{id}/trust", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Device id")),
     responses((status = 200, description = "Trusted", body = Done), (status = 404, description = "Not the caller's device, or blocked")))]
+#[post("/devices/{id}/trust")]
 pub async fn trust_device(
     state: Ctx,
     user: AuthUser,
     client: Client,
     id: web::Path<Uuid>,
 ) -> ApiResult {
-    devices::trust(&state, user.id(), id.into_inner(), &client.request_id).await?;
+    crate::devices::trust(&state, user.id(), id.into_inner(), &client.request_id).await?;
     Ok(done())
 }
 
@@ -287,9 +300,10 @@ pub struct BlockDeviceRequest {
 }
 
 /// Blocks a device: its sessions end and it cannot sign in until unblocked.
-#[utoipa::path(post, path = "/api/auth/devices/{id}/block", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Device id")), request_body = BlockDeviceRequest,
     responses((status = 200, description = "Blocked", body = Done), (status = 404, description = "Not the caller's device")))]
+#[post("/devices/{id}/block")]
 pub async fn block_device(
     state: Ctx,
     user: AuthUser,
@@ -298,7 +312,7 @@ pub async fn block_device(
     body: ValidJson<BlockDeviceRequest>,
 ) -> ApiResult {
     let reason = body.into_inner().reason.unwrap_or_default();
-    devices::block(
+    crate::devices::block(
         &state,
         user.id(),
         id.into_inner(),
@@ -310,11 +324,12 @@ pub async fn block_device(
 }
 
 /// Lifts a block.
-#[utoipa::path(post, path = "/api/auth/devices/{id}/unblock", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Device id")),
     responses((status = 200, description = "Unblocked", body = Done), (status = 404, description = "Not the caller's device")))]
+#[post("/devices/{id}/unblock")]
 pub async fn unblock_device(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
-    devices::unblock(&state, user.id(), id.into_inner()).await?;
+    crate::devices::unblock(&state, user.id(), id.into_inner()).await?;
     Ok(done())
 }
 
@@ -326,10 +341,11 @@ pub struct PasswordRequest {
 }
 
 /// Starts 2FA enrolment (needs the password): a secret to put into an authenticator.
-#[utoipa::path(post, path = "/api/auth/2fa/setup", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     request_body = PasswordRequest,
     responses((status = 200, description = "Secret and otpauth URI", body = Setup),
               (status = 409, description = "Already enabled")))]
+#[post("/2fa/setup")]
 pub async fn mfa_setup(state: Ctx, user: AuthUser, body: ValidJson<PasswordRequest>) -> ApiResult {
     Ok(ok(mfa::setup(
         &state,
@@ -354,10 +370,11 @@ pub struct RecoveryCodes {
 }
 
 /// Turns 2FA on with a code from the authenticator; returns the recovery codes.
-#[utoipa::path(post, path = "/api/auth/2fa/enable", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     request_body = CodeRequest,
     responses((status = 200, description = "Enabled", body = RecoveryCodes),
               (status = 400, description = "Wrong code")))]
+#[post("/2fa/enable")]
 pub async fn mfa_enable(
     state: Ctx,
     user: AuthUser,
@@ -391,9 +408,10 @@ pub struct DisableMfaRequest {
 }
 
 /// Turns 2FA off (needs the password and a TOTP or recovery code).
-#[utoipa::path(post, path = "/api/auth/2fa/disable", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     request_body = DisableMfaRequest,
     responses((status = 200, description = "Disabled", body = Done), (status = 400, description = "Wrong password or code")))]
+#[post("/2fa/disable")]
 pub async fn mfa_disable(
     state: Ctx,
     user: AuthUser,
@@ -424,9 +442,10 @@ pub struct RegenerateCodesRequest {
 }
 
 /// Replaces the recovery codes (needs the password and a TOTP code).
-#[utoipa::path(post, path = "/api/auth/2fa/recovery-codes", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     request_body = RegenerateCodesRequest,
     responses((status = 200, description = "New codes", body = RecoveryCodes)))]
+#[post("/2fa/recovery-codes")]
 pub async fn recovery_codes(
     state: Ctx,
     user: AuthUser,

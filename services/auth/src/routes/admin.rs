@@ -4,11 +4,12 @@
 use super::{Client, Ctx};
 use crate::error::Error;
 use crate::rbac::{self, PermissionView, RoleView};
-use actix_web::web;
+use actix_web::{delete, get, patch, post, web};
 use diesel_async::AsyncConnection;
 use diesel_async::scoped_futures::ScopedFutureExt;
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, ValidJson};
 use platform::permissions::{ROLES_MANAGE, USERS_READ};
 use serde::{Deserialize, Serialize};
@@ -16,24 +17,18 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/roles", web::get().to(list_roles))
-        .route("/admin/roles", web::post().to(create_role))
-        .route("/admin/roles/{id}", web::get().to(get_role))
-        .route("/admin/roles/{id}", web::patch().to(update_role))
-        .route("/admin/roles/{id}", web::delete().to(delete_role))
-        .route("/admin/permissions", web::get().to(list_permissions))
-        .route("/admin/permissions", web::post().to(create_permission))
-        .route(
-            "/admin/permissions/{id}",
-            web::delete().to(delete_permission),
-        )
-        .route("/admin/users/{id}/roles", web::get().to(user_roles))
-        .route("/admin/users/{id}/roles", web::post().to(grant_role))
-        .route(
-            "/admin/users/{id}/roles/{role}",
-            web::delete().to(revoke_role),
-        );
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(list_roles)
+        .service(create_role)
+        .service(get_role)
+        .service(update_role)
+        .service(delete_role)
+        .service(list_permissions)
+        .service(create_permission)
+        .service(delete_permission)
+        .service(user_roles)
+        .service(grant_role)
+        .service(revoke_role);
 }
 
 /// Only a super_admin hands out or takes away super_admin: `roles.manage` alone must not
@@ -46,8 +41,9 @@ fn guard_super_admin(user: &AuthUser, role: &str) -> Result<(), platform::http::
 }
 
 /// Every role with its permissions.
-#[utoipa::path(get, path = "/api/auth/admin/roles", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Roles", body = [RoleView]), (status = 403, description = "Needs roles.manage")))]
+#[get("/admin/roles")]
 pub async fn list_roles(state: Ctx, user: AuthUser) -> ApiResult {
     user.require(ROLES_MANAGE)?;
     Ok(ok(rbac::list_roles(&state).await?))
@@ -69,9 +65,10 @@ pub struct CreateRoleRequest {
 }
 
 /// Creates a role.
-#[utoipa::path(post, path = "/api/auth/admin/roles", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     request_body = CreateRoleRequest,
     responses((status = 201, description = "Created", body = RoleView), (status = 409, description = "Name taken")))]
+#[post("/admin/roles")]
 pub async fn create_role(
     state: Ctx,
     user: AuthUser,
@@ -85,9 +82,10 @@ pub async fn create_role(
 }
 
 /// One role.
-#[utoipa::path(get, path = "/api/auth/admin/roles/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Role id")),
     responses((status = 200, description = "Role", body = RoleView), (status = 404, description = "No such role")))]
+#[get("/admin/roles/{id}")]
 pub async fn get_role(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     user.require(ROLES_MANAGE)?;
     let mut conn = platform::db::conn(&state.pool).await?;
@@ -106,9 +104,10 @@ pub struct UpdateRoleRequest {
 }
 
 /// Changes a role's description or permissions.
-#[utoipa::path(patch, path = "/api/auth/admin/roles/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Role id")), request_body = UpdateRoleRequest,
     responses((status = 200, description = "Updated", body = RoleView)))]
+#[patch("/admin/roles/{id}")]
 pub async fn update_role(
     state: Ctx,
     user: AuthUser,
@@ -128,9 +127,10 @@ pub async fn update_role(
 }
 
 /// Deletes a custom role (system roles stay).
-#[utoipa::path(delete, path = "/api/auth/admin/roles/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Role id")),
     responses((status = 200, description = "Deleted"), (status = 422, description = "System role")))]
+#[delete("/admin/roles/{id}")]
 pub async fn delete_role(
     state: Ctx,
     user: AuthUser,
@@ -143,8 +143,9 @@ pub async fn delete_role(
 }
 
 /// Every permission.
-#[utoipa::path(get, path = "/api/auth/admin/permissions", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Permissions", body = [PermissionView])))]
+#[get("/admin/permissions")]
 pub async fn list_permissions(state: Ctx, user: AuthUser) -> ApiResult {
     user.require(ROLES_MANAGE)?;
     Ok(ok(rbac::list_permissions(&state).await?))
@@ -162,10 +163,11 @@ pub struct CreatePermissionRequest {
 }
 
 /// Creates a permission.
-#[utoipa::path(post, path = "/api/auth/admin/permissions", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     request_body = CreatePermissionRequest,
     responses((status = 201, description = "Created", body = PermissionView),
               (status = 409, description = "Name taken")))]
+#[post("/admin/permissions")]
 pub async fn create_permission(
     state: Ctx,
     user: AuthUser,
@@ -179,10 +181,11 @@ pub async fn create_permission(
 }
 
 /// Deletes a permission (roles lose it).
-#[utoipa::path(delete, path = "/api/auth/admin/permissions/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Permission id")),
     responses((status = 200, description = "Deleted"), (status = 404, description = "No such permission"),
               (status = 422, description = "A built-in permission")))]
+#[delete("/admin/permissions/{id}")]
 pub async fn delete_permission(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     user.require(ROLES_MANAGE)?;
     rbac::delete_permission(&state, id.into_inner()).await?;
@@ -195,9 +198,10 @@ pub struct UserRoles {
 }
 
 /// A user's roles.
-#[utoipa::path(get, path = "/api/auth/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "Roles", body = UserRoles), (status = 404, description = "No such user")))]
+#[get("/admin/users/{id}/roles")]
 pub async fn user_roles(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     user.require(USERS_READ)?;
     Ok(ok(UserRoles {
@@ -213,9 +217,10 @@ pub struct GrantRoleRequest {
 }
 
 /// Grants a role (idempotent).
-#[utoipa::path(post, path = "/api/auth/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")), request_body = GrantRoleRequest,
     responses((status = 200, description = "The user's roles now", body = UserRoles)))]
+#[post("/admin/users/{id}/roles")]
 pub async fn grant_role(
     state: Ctx,
     user: AuthUser,
@@ -242,9 +247,10 @@ pub async fn grant_role(
 }
 
 /// Removes a role from a user.
-#[utoipa::path(delete, path = "/api/auth/admin/users/{id}/roles/{role}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id"), ("role" = String, Path, description = "Role name")),
     responses((status = 200, description = "The user's roles now", body = UserRoles)))]
+#[delete("/admin/users/{id}/roles/{role}")]
 pub async fn revoke_role(
     state: Ctx,
     user: AuthUser,

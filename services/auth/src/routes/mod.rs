@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::LocalBoxFuture;
 use platform::auth::TokenVerifier;
-use platform::http::openapi::{BearerAuth, Envelope};
+use platform::http::surface::{self, Routes};
 use platform::http::{ClientIp, RequestId};
 use utoipa::OpenApi;
 
@@ -51,47 +51,35 @@ pub type Ctx = web::Data<State>;
 pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVerifier) {
     cfg.app_data(web::Data::new(state))
         .app_data(web::Data::new(verifier))
-        .route("/.well-known/jwks.json", web::get().to(public::jwks))
-        .service(
-            web::scope(PREFIX)
-                .route("/.well-known/jwks.json", web::get().to(public::jwks))
-                .route(
-                    "/openapi.json",
-                    web::get().to(platform::http::openapi::serve::<ApiDoc>),
-                )
-                .configure(public::routes)
-                .configure(account::routes)
-                .configure(admin::routes),
-        );
+        // RFC 8615's location, where JWT libraries look; documented under the prefix.
+        .service(public::jwks);
+    surface::mount::<ApiDoc>(cfg, PREFIX, routes);
 }
 
+/// Every route of the service, in matching order: the document is collected from here.
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.configure(public::routes)
+        .configure(account::routes)
+        .configure(admin::routes);
+}
+
+/// The document's front matter; its paths come from [`routes`].
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Auth service", description = "Identity, sessions, MFA, roles and signing keys."),
-    paths(
-        public::register, public::login, public::login_otp, public::login_mfa, public::refresh,
-        public::otp_send, public::otp_verify, public::verify_email, public::forgot_password,
-        public::reset_password, public::jwks,
-        account::me, account::logout, account::logout_all, account::resend_verification,
-        account::change_password, account::change_email, account::change_phone,
-        account::sessions, account::revoke_session, account::revoke_other_sessions,
-        account::devices, account::trust_device, account::block_device, account::unblock_device,
-        account::mfa_setup, account::mfa_enable, account::mfa_disable, account::recovery_codes,
-        admin::list_roles, admin::create_role, admin::get_role, admin::update_role,
-        admin::delete_role, admin::list_permissions, admin::create_permission,
-        admin::delete_permission, admin::user_roles, admin::grant_role, admin::revoke_role,
-    ),
-    components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
-    modifiers(&BearerAuth, &Envelope),
     tags((name = "auth", description = "Sign-up, sign-in and tokens"),
          (name = "account", description = "The caller's own account, sessions and devices"),
          (name = "admin", description = "Roles and permissions"))
 )]
 pub struct ApiDoc;
 
+/// The published document, as [`configure`] serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    surface::document::<ApiDoc>(PREFIX, routes)
+}
+
 #[cfg(test)]
 mod tests {
-    use utoipa::OpenApi;
 
     /// The whole published document, so every change to the API shows in review. After an
     /// intended change: `INSTA_UPDATE=always cargo test -p auth openapi_document` (or
@@ -99,7 +87,7 @@ mod tests {
     #[test]
     fn openapi_document() {
         insta::with_settings!({ sort_maps => true, prepend_module_to_snapshot => false }, {
-            insta::assert_json_snapshot!("openapi", super::ApiDoc::openapi());
+            insta::assert_json_snapshot!("openapi", super::document());
         });
     }
 }

@@ -5,29 +5,31 @@ use super::{Client, Ctx};
 use crate::credentials::{self, Verified};
 use crate::devices::DeviceInfo;
 use crate::identifiers::{Identifier, normalize_email, normalize_phone};
-use crate::login::{self, LoggedIn, LoginResponse};
+use crate::login::{LoggedIn, LoginResponse};
 use crate::otp::Purpose;
 use crate::registration::{self, NewAccount};
-use crate::sessions::{self, Refreshed};
+use crate::sessions::Refreshed;
 use crate::tokens::{self, TokenPair};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post};
 use platform::http::envelope::{accepted, ok};
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, ValidJson};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/register", web::post().to(register))
-        .route("/login", web::post().to(login))
-        .route("/login/otp", web::post().to(login_otp))
-        .route("/login/mfa", web::post().to(login_mfa))
-        .route("/refresh", web::post().to(refresh))
-        .route("/otp/send", web::post().to(otp_send))
-        .route("/otp/verify", web::post().to(otp_verify))
-        .route("/verify-email", web::post().to(verify_email))
-        .route("/password/forgot", web::post().to(forgot_password))
-        .route("/password/reset", web::post().to(reset_password));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(register)
+        .service(login)
+        .service(login_otp)
+        .service(login_mfa)
+        .service(refresh)
+        .service(otp_send)
+        .service(otp_verify)
+        .service(verify_email)
+        .service(forgot_password)
+        .service(reset_password)
+        .service(jwks);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -59,10 +61,11 @@ const REGISTERED: &str =
 
 /// Creates an account. The answer is the same for a new and an already registered
 /// identifier; the existing account's owner is notified instead.
-#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+#[utoipa::path(tag = "auth", request_body = RegisterRequest,
     responses((status = 202, description = "Registration accepted"),
               (status = 400, description = "Invalid input or weak password", body = platform::http::ErrorBody),
               (status = 429, description = "Too many attempts from this address")))]
+#[post("/register")]
 pub async fn register(state: Ctx, client: Client, body: ValidJson<RegisterRequest>) -> ApiResult {
     let body = body.into_inner();
     state.limits.check_ip("register", client.ip).await?;
@@ -113,16 +116,17 @@ fn device(client: &Client, id: Option<String>, name: Option<String>) -> DeviceIn
 }
 
 /// Signs in with a password. Returns tokens, or an MFA challenge when 2FA is on.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(tag = "auth", request_body = LoginRequest,
     responses((status = 200, description = "Signed in, or MFA required", body = LoginResponse),
               (status = 401, description = "Invalid credentials (unknown account or wrong password alike)"),
               (status = 403, description = "Account suspended or device blocked"),
               (status = 429, description = "Locked after failed attempts, or rate limited")))]
+#[post("/login")]
 pub async fn login(state: Ctx, client: Client, body: ValidJson<LoginRequest>) -> ApiResult {
     let body = body.into_inner();
     let identifier = Identifier::parse(&body.identifier, "identifier")?;
     let device = device(&client, body.device_id, body.device_name);
-    let result = login::with_password(
+    let result = crate::login::with_password(
         &state,
         &identifier,
         &body.password,
@@ -135,7 +139,7 @@ pub async fn login(state: Ctx, client: Client, body: ValidJson<LoginRequest>) ->
 }
 
 fn count_login(method: &'static str, result: &crate::error::Result<LoginResponse>) {
-    let outcome = login::outcome(result, |r| r.mfa_required);
+    let outcome = crate::login::outcome(result, |r| r.mfa_required);
     metrics::counter!("auth_logins_total", "method" => method, "outcome" => outcome).increment(1);
 }
 
@@ -158,14 +162,16 @@ pub struct OtpLoginRequest {
 }
 
 /// Passwordless sign-in with a login code.
-#[utoipa::path(post, path = "/api/auth/login/otp", tag = "auth", request_body = OtpLoginRequest,
+#[utoipa::path(tag = "auth", request_body = OtpLoginRequest,
     responses((status = 200, description = "Signed in, or MFA required", body = LoginResponse),
               (status = 400, description = "Invalid or expired code")))]
+#[post("/login/otp")]
 pub async fn login_otp(state: Ctx, client: Client, body: ValidJson<OtpLoginRequest>) -> ApiResult {
     let body = body.into_inner();
     let identifier = Identifier::parse(&body.identifier, "identifier")?;
     let device = device(&client, body.device_id, body.device_name);
-    let result = login::with_otp(&state, &identifier, &body.code, device, &client.request_id).await;
+    let result =
+        crate::login::with_otp(&state, &identifier, &body.code, device, &client.request_id).await;
     count_login("otp", &result);
     Ok(ok(result?))
 }
@@ -187,9 +193,10 @@ pub struct MfaLoginRequest {
 }
 
 /// The second step of a sign-in with 2FA.
-#[utoipa::path(post, path = "/api/auth/login/mfa", tag = "auth", request_body = MfaLoginRequest,
+#[utoipa::path(tag = "auth", request_body = MfaLoginRequest,
     responses((status = 200, description = "Signed in", body = LoggedIn),
               (status = 400, description = "Invalid code or expired challenge")))]
+#[post("/login/mfa")]
 pub async fn login_mfa(state: Ctx, client: Client, body: ValidJson<MfaLoginRequest>) -> ApiResult {
     let body = body.into_inner();
     if body.code.is_none() && body.recovery_code.is_none() {
@@ -199,7 +206,7 @@ pub async fn login_mfa(state: Ctx, client: Client, body: ValidJson<MfaLoginReque
         )
         .into());
     }
-    let result = login::with_mfa(
+    let result = crate::login::with_mfa(
         &state,
         &body.mfa_token,
         body.code.as_deref(),
@@ -208,7 +215,7 @@ pub async fn login_mfa(state: Ctx, client: Client, body: ValidJson<MfaLoginReque
         &client.request_id,
     )
     .await;
-    let outcome = login::outcome(&result, |_| false);
+    let outcome = crate::login::outcome(&result, |_| false);
     metrics::counter!("auth_logins_total", "method" => "mfa", "outcome" => outcome).increment(1);
     Ok(ok(result?))
 }
@@ -223,16 +230,17 @@ pub struct RefreshRequest {
 
 /// Exchanges a refresh token for a new pair; the presented token is spent. Presenting a
 /// spent token again revokes the session.
-#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(tag = "auth", request_body = RefreshRequest,
     responses((status = 200, description = "New token pair", body = TokenPair),
               (status = 401, description = "Invalid, expired, revoked or reused refresh token")))]
+#[post("/refresh")]
 pub async fn refresh(state: Ctx, client: Client, body: ValidJson<RefreshRequest>) -> ApiResult {
     let token = body.into_inner().refresh_token;
     // Loaded first: once the rotation commits, the old token is spent, so nothing that can
     // fail may stand between the commit and the answer.
     let signer = state.keys.signer().await?;
     let result =
-        sessions::refresh(&state, &token, &client.ip.to_string(), &client.request_id).await;
+        crate::sessions::refresh(&state, &token, &client.ip.to_string(), &client.request_id).await;
     let outcome = match &result {
         Ok(Refreshed::Rotated { .. }) => "rotated",
         Ok(Refreshed::Reused { .. }) => "reused",
@@ -272,9 +280,10 @@ pub struct OtpSendRequest {
 const CODE_SENT: &str = "if the account exists, a code is on its way";
 
 /// Sends a 6-digit code (valid 5 minutes, 3 attempts; at most 3 codes per 15 minutes).
-#[utoipa::path(post, path = "/api/auth/otp/send", tag = "auth", request_body = OtpSendRequest,
+#[utoipa::path(tag = "auth", request_body = OtpSendRequest,
     responses((status = 202, description = "Accepted (the same whether or not the account exists)"),
               (status = 429, description = "Too many codes for this identifier")))]
+#[post("/otp/send")]
 pub async fn otp_send(state: Ctx, client: Client, body: ValidJson<OtpSendRequest>) -> ApiResult {
     let body = body.into_inner();
     state.limits.check_ip("otp", client.ip).await?;
@@ -305,9 +314,10 @@ pub struct OtpVerified {
 }
 
 /// Checks a code for verifying an e-mail or phone, or for a password reset.
-#[utoipa::path(post, path = "/api/auth/otp/verify", tag = "auth", request_body = OtpVerifyRequest,
+#[utoipa::path(tag = "auth", request_body = OtpVerifyRequest,
     responses((status = 200, description = "Code accepted", body = OtpVerified),
               (status = 400, description = "Invalid, expired or exhausted code")))]
+#[post("/otp/verify")]
 pub async fn otp_verify(
     state: Ctx,
     client: Client,
@@ -342,9 +352,10 @@ pub struct TokenRequest {
 }
 
 /// Verifies an e-mail address with the token from the verification link.
-#[utoipa::path(post, path = "/api/auth/verify-email", tag = "auth", request_body = TokenRequest,
+#[utoipa::path(tag = "auth", request_body = TokenRequest,
     responses((status = 200, description = "Verified"),
               (status = 400, description = "Invalid or expired token")))]
+#[post("/verify-email")]
 pub async fn verify_email(state: Ctx, client: Client, body: ValidJson<TokenRequest>) -> ApiResult {
     registration::verify_email(&state, &body.into_inner().token, &client.request_id).await?;
     Ok(ok(serde_json::json!({ "verified": true })))
@@ -361,8 +372,9 @@ pub struct ForgotPasswordRequest {
 const RESET_SENT: &str = "if the account exists, reset instructions are on their way";
 
 /// Starts a password reset. Always the same 202, whether or not the account exists.
-#[utoipa::path(post, path = "/api/auth/password/forgot", tag = "auth", request_body = ForgotPasswordRequest,
+#[utoipa::path(tag = "auth", request_body = ForgotPasswordRequest,
     responses((status = 202, description = "Accepted")))]
+#[post("/password/forgot")]
 pub async fn forgot_password(
     state: Ctx,
     client: Client,
@@ -387,9 +399,10 @@ pub struct ResetPasswordRequest {
 }
 
 /// Sets a new password with a reset token; every session of the account ends.
-#[utoipa::path(post, path = "/api/auth/password/reset", tag = "auth", request_body = ResetPasswordRequest,
+#[utoipa::path(tag = "auth", request_body = ResetPasswordRequest,
     responses((status = 200, description = "Password changed"),
               (status = 400, description = "Invalid token or weak password")))]
+#[post("/password/reset")]
 pub async fn reset_password(
     state: Ctx,
     client: Client,
@@ -409,9 +422,10 @@ pub async fn reset_password(
 }
 
 /// The public keys access tokens are signed with (RFC 7517).
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
+#[utoipa::path(tag = "auth",
     extensions(("x-raw-body" = json!(true))),
     responses((status = 200, description = "JSON Web Key Set")))]
+#[get("/.well-known/jwks.json")]
 pub async fn jwks(state: Ctx) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;
     let doc = crate::keys::jwks(&mut conn).await?;

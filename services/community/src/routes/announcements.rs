@@ -3,30 +3,27 @@
 use super::Ctx;
 use crate::access::Caller;
 use crate::announcements::{self, AnnouncementView, NewAnnouncement};
-use actix_web::web;
+use actix_web::{delete, get, post, web};
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
 use platform::http::pagination::{PageQuery, Paginated};
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, RequestId, ValidJson};
 use uuid::Uuid;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{id}/announcements", web::post().to(publish))
-        .route("/{id}/announcements", web::get().to(list))
-        .route(
-            "/{id}/announcements/{announcement}",
-            web::delete().to(delete),
-        );
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(publish).service(list).service(delete);
 }
 
 /// Publishes an announcement; members are notified.
-#[utoipa::path(post, path = "/api/communities/{id}/announcements", tag = "announcements", security(("bearer" = [])),
+#[utoipa::path(tag = "announcements", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
     request_body = NewAnnouncement,
     responses((status = 201, description = "Published", body = AnnouncementView),
         (status = 400, description = "Invalid fields", body = platform::http::ErrorBody),
         (status = 403, description = "Not the manager or a moderator", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[post("/{id}/announcements")]
 pub async fn publish(
     state: Ctx,
     user: AuthUser,
@@ -46,10 +43,11 @@ pub async fn publish(
 }
 
 /// The current announcements, pinned first.
-#[utoipa::path(get, path = "/api/communities/{id}/announcements", tag = "announcements", security(("bearer" = [])),
+#[utoipa::path(tag = "announcements", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), PageQuery),
     responses((status = 200, description = "A page of announcements", body = Paginated<AnnouncementView>),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[get("/{id}/announcements")]
 pub async fn list(
     state: Ctx,
     user: AuthUser,
@@ -67,11 +65,12 @@ pub async fn list(
 }
 
 /// Removes an announcement (its author, the manager or an admin).
-#[utoipa::path(delete, path = "/api/communities/{id}/announcements/{announcement}", tag = "announcements", security(("bearer" = [])),
+#[utoipa::path(tag = "announcements", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), ("announcement" = Uuid, Path, description = "Announcement id")),
     responses((status = 200, description = "Deleted"),
         (status = 403, description = "Not the author or the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[delete("/{id}/announcements/{announcement}")]
 pub async fn delete(state: Ctx, user: AuthUser, path: web::Path<(Uuid, Uuid)>) -> ApiResult {
     let (id, announcement) = path.into_inner();
     announcements::delete(&state, id, announcement, Caller::of(&user)).await?;

@@ -4,30 +4,32 @@
 use super::Ctx;
 use crate::access::{COMMUNITIES_CREATE, COMMUNITIES_MANAGE, Caller};
 use crate::communities::{self, CommunityPatch, CommunityView, Filter, NewCommunity, Scope, Sort};
-use actix_web::web;
+use actix_web::{delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
 use platform::http::pagination::{PageQuery, Paginated};
+use platform::http::surface::Routes;
 use platform::http::{ApiError, ApiResult, RequestId, ValidJson};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("", web::post().to(create))
-        .route("", web::get().to(list))
-        .route("/{id}", web::get().to(get))
-        .route("/{id}", web::patch().to(update))
-        .route("/{id}", web::delete().to(delete));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(update)
+        .service(delete);
 }
 
 /// Creates a community; the caller becomes its manager and first member.
-#[utoipa::path(post, path = "/api/communities", tag = "communities", security(("bearer" = [])),
+#[utoipa::path(tag = "communities", security(("bearer" = [])),
     request_body = NewCommunity,
     responses((status = 201, description = "The community", body = CommunityView),
         (status = 400, description = "Invalid fields", body = platform::http::ErrorBody),
         (status = 403, description = "Needs communities.create", body = platform::http::ErrorBody)))]
+#[post("")]
 pub async fn create(
     state: Ctx,
     user: AuthUser,
@@ -72,11 +74,12 @@ pub struct ListQuery {
 }
 
 /// Lists communities: mine, the ones I manage, or (admins) all; filtered and sorted.
-#[utoipa::path(get, path = "/api/communities", tag = "communities", security(("bearer" = [])),
+#[utoipa::path(tag = "communities", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, description = "A page of communities", body = Paginated<CommunityView>),
         (status = 400, description = "Bad filter or page", body = platform::http::ErrorBody),
         (status = 403, description = "scope=all needs communities.manage", body = platform::http::ErrorBody)))]
+#[get("")]
 pub async fn list(state: Ctx, user: AuthUser, query: web::Query<ListQuery>) -> ApiResult {
     let q = query.into_inner();
     let page = PageQuery {
@@ -107,10 +110,11 @@ pub async fn list(state: Ctx, user: AuthUser, query: web::Query<ListQuery>) -> A
 }
 
 /// A community the caller belongs to, manages, or (admins) any; otherwise 404.
-#[utoipa::path(get, path = "/api/communities/{id}", tag = "communities", security(("bearer" = [])),
+#[utoipa::path(tag = "communities", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
     responses((status = 200, description = "The community", body = CommunityView),
         (status = 404, description = "No such community, or not the caller's", body = platform::http::ErrorBody)))]
+#[get("/{id}")]
 pub async fn get(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     Ok(ok(communities::get(
         &state,
@@ -121,13 +125,14 @@ pub async fn get(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
 }
 
 /// Changes some of a community's details (the manager or an admin).
-#[utoipa::path(patch, path = "/api/communities/{id}", tag = "communities", security(("bearer" = [])),
+#[utoipa::path(tag = "communities", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
     request_body = CommunityPatch,
     responses((status = 200, description = "The community", body = CommunityView),
         (status = 400, description = "Invalid fields", body = platform::http::ErrorBody),
         (status = 403, description = "A member, not the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[patch("/{id}")]
 pub async fn update(
     state: Ctx,
     user: AuthUser,
@@ -147,11 +152,12 @@ pub async fn update(
 }
 
 /// Deletes a community (soft): members are told, open invites withdrawn.
-#[utoipa::path(delete, path = "/api/communities/{id}", tag = "communities", security(("bearer" = [])),
+#[utoipa::path(tag = "communities", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
     responses((status = 200, description = "Deleted"),
         (status = 403, description = "A member, not the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[delete("/{id}")]
 pub async fn delete(state: Ctx, user: AuthUser, rid: RequestId, id: web::Path<Uuid>) -> ApiResult {
     communities::delete(&state, id.into_inner(), Caller::of(&user), &rid).await?;
     Ok(ok(serde_json::json!({ "deleted": true })))

@@ -6,21 +6,22 @@ use crate::access::Caller;
 use crate::error::Error;
 use crate::invites::{self, InviteView, MAX_BULK, Outcome, Row, Status};
 use actix_web::http::StatusCode;
-use actix_web::web;
+use actix_web::{get, post, web};
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok, with_status};
 use platform::http::pagination::{PageQuery, Paginated};
+use platform::http::surface::Routes;
 use platform::http::{ApiError, ApiResult, RequestId, ValidJson};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{id}/invites", web::post().to(invite))
-        .route("/{id}/invites", web::get().to(list))
-        .route("/{id}/invites/bulk", web::post().to(bulk))
-        .route("/{id}/invites/{invite}/revoke", web::post().to(revoke));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(invite)
+        .service(list)
+        .service(bulk)
+        .service(revoke);
 }
 
 /// Invites one address to a community.
@@ -38,7 +39,7 @@ pub struct InviteResidentToCommunityRequest {
 /// Invites an e-mail address. A new invite is 201; an active one for the address is sent
 /// again (same token, same expiry) with 200, unless it was e-mailed less than
 /// `COMMUNITY_RESEND_INTERVAL` ago (200, nothing sent, said in `message`).
-#[utoipa::path(post, path = "/api/communities/{id}/invites", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
     request_body = InviteResidentToCommunityRequest,
     responses((status = 201, description = "Invited", body = InviteView),
@@ -47,6 +48,7 @@ pub struct InviteResidentToCommunityRequest {
         (status = 403, description = "Not the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody),
         (status = 409, description = "The address belongs to a member", body = platform::http::ErrorBody)))]
+#[post("/{id}/invites")]
 pub async fn invite(
     state: Ctx,
     user: AuthUser,
@@ -109,13 +111,14 @@ pub struct BulkInviteResult {
 /// Invites up to 500 addresses at once, with a result per address (invited, resent,
 /// recently_sent, already_member, invalid, duplicate). One transaction: either every address is handled
 /// or (on a server error) none is, and repeating the request is safe.
-#[utoipa::path(post, path = "/api/communities/{id}/invites/bulk", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
     request_body = BulkInviteRequest,
     responses((status = 200, description = "Per-address results", body = BulkInviteResult),
         (status = 400, description = "No addresses, or more than 500", body = platform::http::ErrorBody),
         (status = 403, description = "Not the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[post("/{id}/invites/bulk")]
 pub async fn bulk(
     state: Ctx,
     user: AuthUser,
@@ -157,11 +160,12 @@ pub struct ListQuery {
 }
 
 /// A community's invites, newest first, optionally of one status.
-#[utoipa::path(get, path = "/api/communities/{id}/invites", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), ListQuery),
     responses((status = 200, description = "A page of invites", body = Paginated<InviteView>),
         (status = 403, description = "Not the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[get("/{id}/invites")]
 pub async fn list(
     state: Ctx,
     user: AuthUser,
@@ -179,22 +183,24 @@ pub async fn list(
 }
 
 /// Withdraws an active invite; its token stops working.
-#[utoipa::path(post, path = "/api/communities/{id}/invites/{invite}/revoke", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), ("invite" = Uuid, Path, description = "Invite id")),
     responses((status = 200, description = "The revoked invite", body = InviteView),
         (status = 404, description = "Not found", body = platform::http::ErrorBody),
         (status = 409, description = "Already accepted, expired or revoked", body = platform::http::ErrorBody)))]
+#[post("/{id}/invites/{invite}/revoke")]
 pub async fn revoke(
     state: Ctx,
     user: AuthUser,
     rid: RequestId,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult {
-    let (id, invite) = path.into_inner();
+    // Not `invite`: the handler of that name is a unit struct, which a binding would match.
+    let (id, invite_id) = path.into_inner();
     Ok(ok(invites::revoke(
         &state,
         id,
-        invite,
+        invite_id,
         Caller::of(&user),
         &rid,
     )

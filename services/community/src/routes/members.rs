@@ -3,22 +3,23 @@
 use super::Ctx;
 use crate::access::{Caller, Role};
 use crate::members::{self, MemberView, Membership};
-use actix_web::web;
+use actix_web::{delete, get, post, put, web};
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
 use platform::http::pagination::{PageQuery, Paginated};
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, RequestId, ValidJson};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{id}/members", web::get().to(list))
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(list)
         // Before `/{id}/members/{user}`, which would try to read `me` as an id.
-        .route("/{id}/members/me", web::delete().to(leave))
-        .route("/{id}/members/{user}", web::delete().to(remove))
-        .route("/{id}/members/{user}/role", web::put().to(change_role));
+        .service(leave)
+        .service(remove)
+        .service(change_role);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -32,13 +33,14 @@ pub struct JoinRequest {
 
 /// Joins the community of an invite. The token must exist, be active and have been sent
 /// to the caller's verified e-mail address.
-#[utoipa::path(post, path = "/api/communities/join", tag = "members", security(("bearer" = [])),
+#[utoipa::path(tag = "members", security(("bearer" = [])),
     request_body = JoinRequest,
     responses((status = 201, description = "Joined", body = Membership),
         (status = 403, description = "Someone else's invite, or the caller's e-mail is not verified", body = platform::http::ErrorBody),
         (status = 404, description = "No invite has this token", body = platform::http::ErrorBody),
         (status = 409, description = "Already used, or already a member", body = platform::http::ErrorBody),
         (status = 410, description = "Expired or revoked invite, or deleted community", body = platform::http::ErrorBody)))]
+#[post("/join")]
 pub async fn join(
     state: Ctx,
     user: AuthUser,
@@ -66,10 +68,11 @@ pub struct ListQuery {
 }
 
 /// The community's members (members, the manager and admins see them).
-#[utoipa::path(get, path = "/api/communities/{id}/members", tag = "members", security(("bearer" = [])),
+#[utoipa::path(tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), ListQuery),
     responses((status = 200, description = "A page of members", body = Paginated<MemberView>),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[get("/{id}/members")]
 pub async fn list(
     state: Ctx,
     user: AuthUser,
@@ -87,23 +90,25 @@ pub async fn list(
 }
 
 /// Leaves the community (not its manager).
-#[utoipa::path(delete, path = "/api/communities/{id}/members/me", tag = "members", security(("bearer" = [])),
+#[utoipa::path(tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id")),
     responses((status = 200, description = "Left"),
         (status = 404, description = "Not a member", body = platform::http::ErrorBody),
         (status = 422, description = "The manager cannot leave", body = platform::http::ErrorBody)))]
+#[delete("/{id}/members/me")]
 pub async fn leave(state: Ctx, user: AuthUser, rid: RequestId, id: web::Path<Uuid>) -> ApiResult {
     members::leave(&state, id.into_inner(), Caller::of(&user), &rid).await?;
     Ok(ok(serde_json::json!({ "left": true })))
 }
 
 /// Removes a member (the manager or an admin).
-#[utoipa::path(delete, path = "/api/communities/{id}/members/{user}", tag = "members", security(("bearer" = [])),
+#[utoipa::path(tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), ("user" = Uuid, Path, description = "Member's user id")),
     responses((status = 200, description = "Removed"),
         (status = 403, description = "Not the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody),
         (status = 422, description = "The manager cannot be removed", body = platform::http::ErrorBody)))]
+#[delete("/{id}/members/{user}")]
 pub async fn remove(
     state: Ctx,
     user: AuthUser,
@@ -123,13 +128,14 @@ pub struct RoleChange {
 }
 
 /// Changes a member's role in the community (the manager or an admin).
-#[utoipa::path(put, path = "/api/communities/{id}/members/{user}/role", tag = "members", security(("bearer" = [])),
+#[utoipa::path(tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Community id"), ("user" = Uuid, Path, description = "Member's user id")),
     request_body = RoleChange,
     responses((status = 200, description = "The member", body = MemberView),
         (status = 403, description = "Not the manager", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody),
         (status = 422, description = "The manager's own role", body = platform::http::ErrorBody)))]
+#[put("/{id}/members/{user}/role")]
 pub async fn change_role(
     state: Ctx,
     user: AuthUser,

@@ -8,7 +8,7 @@ mod members;
 use crate::state::State;
 use actix_web::web;
 use platform::auth::TokenVerifier;
-use platform::http::openapi::{BearerAuth, Envelope};
+use platform::http::surface::{self, Routes};
 use utoipa::OpenApi;
 
 pub const PREFIX: &str = "/api/communities";
@@ -17,40 +17,35 @@ pub type Ctx = web::Data<State>;
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVerifier) {
     cfg.app_data(web::Data::new(state))
-        .app_data(web::Data::new(verifier))
-        .service(
-            web::scope(PREFIX)
-                .route(
-                    "/openapi.json",
-                    web::get().to(platform::http::openapi::serve::<ApiDoc>),
-                )
-                // Fixed paths before `/{id}`, which would otherwise claim them.
-                .route("/join", web::post().to(members::join))
-                .configure(communities::routes)
-                .configure(invites::routes)
-                .configure(members::routes)
-                .configure(announcements::routes),
-        );
+        .app_data(web::Data::new(verifier));
+    surface::mount::<ApiDoc>(cfg, PREFIX, routes);
 }
 
+/// Every route of the service, in matching order: the document is collected from here.
+pub fn routes(cfg: &mut Routes<'_>) {
+    // Fixed paths before `/{id}`, which would otherwise claim them.
+    cfg.service(members::join)
+        .configure(communities::routes)
+        .configure(invites::routes)
+        .configure(members::routes)
+        .configure(announcements::routes);
+}
+
+/// The document's front matter; its paths come from [`routes`].
 #[derive(OpenApi)]
-#[openapi(
-    info(title = "Community service", description = "Communities, invites by e-mail token, memberships and announcements."),
-    paths(
-        communities::create, communities::list, communities::get, communities::update,
-        communities::delete,
-        invites::invite, invites::bulk, invites::list, invites::revoke,
-        members::join, members::list, members::leave, members::remove, members::change_role,
-        announcements::publish, announcements::list, announcements::delete,
-    ),
-    components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
-    modifiers(&BearerAuth, &Envelope),
-)]
+#[openapi(info(
+    title = "Community service",
+    description = "Communities, invites by e-mail token, memberships and announcements."
+))]
 pub struct ApiDoc;
+
+/// The published document, as [`configure`] serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    surface::document::<ApiDoc>(PREFIX, routes)
+}
 
 #[cfg(test)]
 mod tests {
-    use utoipa::OpenApi;
 
     /// The whole published document, so every change to the API shows in review. After an
     /// intended change: `INSTA_UPDATE=always cargo test -p community openapi_document` (or
@@ -58,13 +53,13 @@ mod tests {
     #[test]
     fn openapi_document() {
         insta::with_settings!({ sort_maps => true, prepend_module_to_snapshot => false }, {
-            insta::assert_json_snapshot!("openapi", super::ApiDoc::openapi());
+            insta::assert_json_snapshot!("openapi", super::document());
         });
     }
 
     #[test]
     fn every_route_is_documented_and_pages_have_their_schema() {
-        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let doc = serde_json::to_value(super::document()).unwrap();
         let paths = doc["paths"].as_object().unwrap();
         for (path, methods) in [
             ("/api/communities", &["get", "post"][..]),

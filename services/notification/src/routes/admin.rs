@@ -3,12 +3,13 @@
 use super::Ctx;
 use crate::broadcasts::{self, Audience, Broadcast, NewBroadcast};
 use crate::catalogue::Channel;
-use crate::deliveries::{self, LogEntry};
+use crate::deliveries::LogEntry;
 use actix_web::http::StatusCode;
-use actix_web::web;
+use actix_web::{get, post, web};
 use platform::auth::AuthUser;
 use platform::http::envelope::{ok, with_status};
 use platform::http::pagination::{PageQuery, Paginated};
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, ValidJson};
 use platform::permissions::NOTIFICATIONS_BROADCAST;
 use serde::Deserialize;
@@ -16,10 +17,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/broadcasts", web::post().to(broadcast))
-        .route("/admin/broadcasts/{id}", web::get().to(get_broadcast))
-        .route("/admin/deliveries", web::get().to(deliveries));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(broadcast)
+        .service(get_broadcast)
+        .service(deliveries);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -43,11 +44,12 @@ pub struct BroadcastRequest {
 }
 
 /// Starts a broadcast; it is sent in the background (202, poll its progress).
-#[utoipa::path(post, path = "/api/notifications/admin/broadcasts", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     request_body = BroadcastRequest,
     responses((status = 202, description = "Queued", body = Broadcast),
         (status = 400, description = "Invalid fields", body = platform::http::ErrorBody),
         (status = 403, description = "Needs notifications.broadcast", body = platform::http::ErrorBody)))]
+#[post("/admin/broadcasts")]
 pub async fn broadcast(state: Ctx, user: AuthUser, body: ValidJson<BroadcastRequest>) -> ApiResult {
     user.require(NOTIFICATIONS_BROADCAST)?;
     let b = body.into_inner();
@@ -81,10 +83,11 @@ pub async fn broadcast(state: Ctx, user: AuthUser, body: ValidJson<BroadcastRequ
 }
 
 /// A broadcast and its progress.
-#[utoipa::path(get, path = "/api/notifications/admin/broadcasts/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Broadcast id")),
     responses((status = 200, description = "The broadcast", body = Broadcast),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
+#[get("/admin/broadcasts/{id}")]
 pub async fn get_broadcast(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     user.require(NOTIFICATIONS_BROADCAST)?;
     Ok(ok(broadcasts::get(&state, id.into_inner()).await?))
@@ -109,17 +112,18 @@ pub struct LogQuery {
 }
 
 /// The delivery log, newest first (destinations masked, contents never shown).
-#[utoipa::path(get, path = "/api/notifications/admin/deliveries", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(LogQuery),
     responses((status = 200, description = "A page of deliveries", body = Paginated<LogEntry>),
         (status = 403, description = "Needs notifications.broadcast", body = platform::http::ErrorBody)))]
+#[get("/admin/deliveries")]
 pub async fn deliveries(state: Ctx, user: AuthUser, query: web::Query<LogQuery>) -> ApiResult {
     user.require(NOTIFICATIONS_BROADCAST)?;
     let q = query.into_inner();
     let status = q
         .status
         .as_deref()
-        .map(str::parse::<deliveries::DeliveryStatus>)
+        .map(str::parse::<crate::deliveries::DeliveryStatus>)
         .transpose()
         .map_err(|_| crate::error::Error::field("status", "queued, sent or failed"))?;
     let page = PageQuery {
@@ -128,5 +132,5 @@ pub async fn deliveries(state: Ctx, user: AuthUser, query: web::Query<LogQuery>)
     }
     .resolve()?;
     let mut conn = platform::db::conn(&state.pool).await?;
-    Ok(ok(deliveries::log(&mut conn, status, q.source, page).await?))
+    Ok(ok(crate::deliveries::log(&mut conn, status, q.source, page).await?))
 }

@@ -3,25 +3,26 @@
 use super::Ctx;
 use crate::inbox::{self, InboxItem};
 use crate::push_tokens::{self, PushToken};
-use actix_web::web;
+use actix_web::{delete, get, post, web};
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
 use platform::http::pagination::{PageQuery, Paginated};
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, ValidJson};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("", web::get().to(list))
-        .route("/unread-count", web::get().to(unread_count))
-        .route("/read-all", web::post().to(read_all))
-        .route("/push-tokens", web::post().to(register_token))
-        .route("/push-tokens", web::get().to(list_tokens))
-        .route("/push-tokens/{id}", web::delete().to(remove_token))
-        .route("/{id}/read", web::post().to(read))
-        .route("/{id}", web::delete().to(delete));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(list)
+        .service(unread_count)
+        .service(read_all)
+        .service(register_token)
+        .service(list_tokens)
+        .service(remove_token)
+        .service(read)
+        .service(delete);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -40,9 +41,10 @@ pub struct ListQuery {
 }
 
 /// The caller's in-app notifications, newest first.
-#[utoipa::path(get, path = "/api/notifications", tag = "inbox", security(("bearer" = [])),
+#[utoipa::path(tag = "inbox", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, description = "A page of notifications", body = Paginated<InboxItem>)))]
+#[get("")]
 pub async fn list(state: Ctx, user: AuthUser, query: web::Query<ListQuery>) -> ApiResult {
     let q = query.into_inner();
     let page = PageQuery {
@@ -55,8 +57,9 @@ pub async fn list(state: Ctx, user: AuthUser, query: web::Query<ListQuery>) -> A
 }
 
 /// How many of the caller's notifications are unread.
-#[utoipa::path(get, path = "/api/notifications/unread-count", tag = "inbox", security(("bearer" = [])),
+#[utoipa::path(tag = "inbox", security(("bearer" = [])),
     responses((status = 200, description = "`{unread: n}`")))]
+#[get("/unread-count")]
 pub async fn unread_count(state: Ctx, user: AuthUser) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;
     let unread = inbox::unread_count(&mut conn, user.id()).await?;
@@ -64,10 +67,11 @@ pub async fn unread_count(state: Ctx, user: AuthUser) -> ApiResult {
 }
 
 /// Marks one notification read.
-#[utoipa::path(post, path = "/api/notifications/{id}/read", tag = "inbox", security(("bearer" = [])),
+#[utoipa::path(tag = "inbox", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Notification id")),
     responses((status = 200, description = "The notification", body = InboxItem),
         (status = 404, description = "Not the caller's", body = platform::http::ErrorBody)))]
+#[post("/{id}/read")]
 pub async fn read(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;
     Ok(ok(
@@ -76,8 +80,9 @@ pub async fn read(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult 
 }
 
 /// Marks every notification of the caller read.
-#[utoipa::path(post, path = "/api/notifications/read-all", tag = "inbox", security(("bearer" = [])),
+#[utoipa::path(tag = "inbox", security(("bearer" = [])),
     responses((status = 200, description = "`{marked: n}`")))]
+#[post("/read-all")]
 pub async fn read_all(state: Ctx, user: AuthUser) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;
     let marked = inbox::mark_all_read(&mut conn, user.id()).await?;
@@ -85,10 +90,11 @@ pub async fn read_all(state: Ctx, user: AuthUser) -> ApiResult {
 }
 
 /// Deletes one notification.
-#[utoipa::path(delete, path = "/api/notifications/{id}", tag = "inbox", security(("bearer" = [])),
+#[utoipa::path(tag = "inbox", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Notification id")),
     responses((status = 200, description = "Deleted"),
         (status = 404, description = "Not the caller's", body = platform::http::ErrorBody)))]
+#[delete("/{id}")]
 pub async fn delete(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;
     inbox::delete(&mut conn, user.id(), id.into_inner()).await?;
@@ -116,10 +122,11 @@ fn platform_name(p: &str) -> Result<(), validator::ValidationError> {
 }
 
 /// Registers this device's push token for the caller (moving it from anyone else).
-#[utoipa::path(post, path = "/api/notifications/push-tokens", tag = "push", security(("bearer" = [])),
+#[utoipa::path(tag = "push", security(("bearer" = [])),
     request_body = NewPushToken,
     responses((status = 201, description = "Registered", body = PushToken),
         (status = 400, description = "Invalid fields", body = platform::http::ErrorBody)))]
+#[post("/push-tokens")]
 pub async fn register_token(
     state: Ctx,
     user: AuthUser,
@@ -133,18 +140,20 @@ pub async fn register_token(
 }
 
 /// The caller's devices (tokens shown by their last characters).
-#[utoipa::path(get, path = "/api/notifications/push-tokens", tag = "push", security(("bearer" = [])),
+#[utoipa::path(tag = "push", security(("bearer" = [])),
     responses((status = 200, description = "Tokens", body = Vec<PushToken>)))]
+#[get("/push-tokens")]
 pub async fn list_tokens(state: Ctx, user: AuthUser) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;
     Ok(ok(push_tokens::list(&mut conn, user.id()).await?))
 }
 
 /// Removes a push token (sign-out on that device).
-#[utoipa::path(delete, path = "/api/notifications/push-tokens/{id}", tag = "push", security(("bearer" = [])),
+#[utoipa::path(tag = "push", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Token id")),
     responses((status = 200, description = "Removed"),
         (status = 404, description = "Not the caller's", body = platform::http::ErrorBody)))]
+#[delete("/push-tokens/{id}")]
 pub async fn remove_token(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     let mut conn = platform::db::conn(&state.pool).await?;
     push_tokens::remove(&mut conn, user.id(), id.into_inner()).await?;

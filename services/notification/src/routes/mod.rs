@@ -6,7 +6,7 @@ mod mine;
 use crate::state::State;
 use actix_web::web;
 use platform::auth::TokenVerifier;
-use platform::http::openapi::{BearerAuth, Envelope};
+use platform::http::surface::{self, Routes};
 use utoipa::OpenApi;
 
 pub const PREFIX: &str = "/api/notifications";
@@ -15,35 +15,31 @@ pub type Ctx = web::Data<State>;
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVerifier) {
     cfg.app_data(web::Data::new(state))
-        .app_data(web::Data::new(verifier))
-        .service(
-            web::scope(PREFIX)
-                .route(
-                    "/openapi.json",
-                    web::get().to(platform::http::openapi::serve::<ApiDoc>),
-                )
-                // Fixed paths before `/{id}`.
-                .configure(admin::routes)
-                .configure(mine::routes),
-        );
+        .app_data(web::Data::new(verifier));
+    surface::mount::<ApiDoc>(cfg, PREFIX, routes);
 }
 
+/// Every route of the service, in matching order: the document is collected from here.
+pub fn routes(cfg: &mut Routes<'_>) {
+    // Fixed paths before `/{id}`.
+    cfg.configure(admin::routes).configure(mine::routes);
+}
+
+/// The document's front matter; its paths come from [`routes`].
 #[derive(OpenApi)]
-#[openapi(
-    info(title = "Notification service", description = "In-app inbox, push tokens, broadcasts and the delivery log; e-mail, SMS and push are sent from events."),
-    paths(
-        mine::list, mine::unread_count, mine::read, mine::read_all, mine::delete,
-        mine::register_token, mine::list_tokens, mine::remove_token,
-        admin::broadcast, admin::get_broadcast, admin::deliveries,
-    ),
-    components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
-    modifiers(&BearerAuth, &Envelope),
-)]
+#[openapi(info(
+    title = "Notification service",
+    description = "In-app inbox, push tokens, broadcasts and the delivery log; e-mail, SMS and push are sent from events."
+))]
 pub struct ApiDoc;
+
+/// The published document, as [`configure`] serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    surface::document::<ApiDoc>(PREFIX, routes)
+}
 
 #[cfg(test)]
 mod tests {
-    use utoipa::OpenApi;
 
     /// The whole published document, so every change to the API shows in review. After an
     /// intended change: `INSTA_UPDATE=always cargo test -p notification openapi_document` (or
@@ -51,13 +47,13 @@ mod tests {
     #[test]
     fn openapi_document() {
         insta::with_settings!({ sort_maps => true, prepend_module_to_snapshot => false }, {
-            insta::assert_json_snapshot!("openapi", super::ApiDoc::openapi());
+            insta::assert_json_snapshot!("openapi", super::document());
         });
     }
 
     #[test]
     fn every_route_is_documented() {
-        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let doc = serde_json::to_value(super::document()).unwrap();
         let paths = doc["paths"].as_object().unwrap();
         for (path, method) in [
             ("/api/notifications", "get"),

@@ -2,22 +2,23 @@
 
 use super::Ctx;
 use crate::addresses::{self, Address, Fields};
-use actix_web::web;
+use actix_web::{delete, get, patch, post, put, web};
 use platform::auth::AuthUser;
 use platform::http::envelope::{created, ok};
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, ValidJson};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me/addresses", web::get().to(list))
-        .route("/me/addresses", web::post().to(create))
-        .route("/me/addresses/{id}", web::get().to(get))
-        .route("/me/addresses/{id}", web::patch().to(update))
-        .route("/me/addresses/{id}", web::delete().to(delete))
-        .route("/me/addresses/{id}/default", web::put().to(set_default));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(set_default);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -125,18 +126,20 @@ fn pair(lat: Option<f64>, lon: Option<f64>) -> Result<(), crate::error::Error> {
 }
 
 /// The caller's addresses, the default first.
-#[utoipa::path(get, path = "/api/users/me/addresses", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(tag = "addresses", security(("bearer" = [])),
     responses((status = 200, description = "Addresses", body = [Address])))]
+#[get("/me/addresses")]
 pub async fn list(state: Ctx, user: AuthUser) -> ApiResult {
     Ok(ok(addresses::list(&state, user.id()).await?))
 }
 
 /// Adds an address (the first one becomes the default).
-#[utoipa::path(post, path = "/api/users/me/addresses", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(tag = "addresses", security(("bearer" = [])),
     request_body = NewAddress,
     responses((status = 201, description = "Created", body = Address),
               (status = 400, description = "Invalid fields"),
               (status = 422, description = "At most 20 addresses")))]
+#[post("/me/addresses")]
 pub async fn create(state: Ctx, user: AuthUser, body: ValidJson<NewAddress>) -> ApiResult {
     let b = body.into_inner();
     pair(b.latitude, b.longitude)?;
@@ -158,17 +161,19 @@ pub async fn create(state: Ctx, user: AuthUser, body: ValidJson<NewAddress>) -> 
 }
 
 /// One of the caller's addresses.
-#[utoipa::path(get, path = "/api/users/me/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(tag = "addresses", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Address id")),
     responses((status = 200, description = "Address", body = Address), (status = 404, description = "Not the caller's")))]
+#[get("/me/addresses/{id}")]
 pub async fn get(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     Ok(ok(addresses::get(&state, user.id(), id.into_inner()).await?))
 }
 
 /// Changes some fields of an address.
-#[utoipa::path(patch, path = "/api/users/me/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(tag = "addresses", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Address id")), request_body = AddressPatch,
     responses((status = 200, description = "Address", body = Address), (status = 404, description = "Not the caller's")))]
+#[patch("/me/addresses/{id}")]
 pub async fn update(
     state: Ctx,
     user: AuthUser,
@@ -205,18 +210,20 @@ pub async fn update(
 }
 
 /// Deletes an address; if it was the default, the oldest remaining one takes over.
-#[utoipa::path(delete, path = "/api/users/me/addresses/{id}", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(tag = "addresses", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Address id")),
     responses((status = 200, description = "Deleted"), (status = 404, description = "Not the caller's")))]
+#[delete("/me/addresses/{id}")]
 pub async fn delete(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     addresses::delete(&state, user.id(), id.into_inner()).await?;
     Ok(ok(serde_json::json!({ "deleted": true })))
 }
 
 /// Makes an address the default (and the previous default not).
-#[utoipa::path(put, path = "/api/users/me/addresses/{id}/default", tag = "addresses", security(("bearer" = [])),
+#[utoipa::path(tag = "addresses", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Address id")),
     responses((status = 200, description = "Address", body = Address), (status = 404, description = "Not the caller's")))]
+#[put("/me/addresses/{id}/default")]
 pub async fn set_default(state: Ctx, user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     Ok(ok(addresses::set_default(
         &state,

@@ -3,11 +3,12 @@
 use super::Ctx;
 use crate::lifecycle;
 use crate::profiles::{ProfileStatus, ProfileView};
-use actix_web::web;
+use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use platform::auth::AuthUser;
 use platform::http::envelope::ok;
 use platform::http::pagination::PageQuery;
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, RequestId, ValidJson};
 use platform::permissions::{USERS_MANAGE, USERS_READ};
 use serde::Deserialize;
@@ -25,11 +26,11 @@ fn not_self(user: &AuthUser, id: &Uuid) -> Result<(), platform::http::ApiError> 
     Ok(())
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(search))
-        .route("/admin/{id}/suspend", web::post().to(suspend))
-        .route("/admin/{id}/ban", web::post().to(ban))
-        .route("/admin/{id}/reinstate", web::post().to(reinstate));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(search)
+        .service(suspend)
+        .service(ban)
+        .service(reinstate);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -52,9 +53,10 @@ pub struct SearchQuery {
 }
 
 /// Lists and searches users.
-#[utoipa::path(get, path = "/api/users/admin", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(SearchQuery),
     responses((status = 200, description = "A page of profiles", body = platform::http::Paginated<ProfileView>), (status = 403, description = "Needs users.read")))]
+#[get("/admin")]
 pub async fn search(state: Ctx, user: AuthUser, query: web::Query<SearchQuery>) -> ApiResult {
     user.require(USERS_READ)?;
     let q = query.into_inner();
@@ -85,10 +87,11 @@ pub struct SuspendRequest {
 
 /// Suspends a user: auth revokes their sessions and refuses login until reinstated or
 /// `until` has passed.
-#[utoipa::path(post, path = "/api/users/admin/{id}/suspend", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")), request_body = SuspendRequest,
     responses((status = 200, description = "Suspended", body = ProfileView),
               (status = 422, description = "Not allowed from the current state")))]
+#[post("/admin/{id}/suspend")]
 pub async fn suspend(
     state: Ctx,
     user: AuthUser,
@@ -117,10 +120,11 @@ pub struct BanRequest {
 }
 
 /// Bans a user (until an admin reinstates them).
-#[utoipa::path(post, path = "/api/users/admin/{id}/ban", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")), request_body = BanRequest,
     responses((status = 200, description = "Banned", body = ProfileView),
               (status = 422, description = "Not allowed from the current state, or the caller's own account")))]
+#[post("/admin/{id}/ban")]
 pub async fn ban(
     state: Ctx,
     user: AuthUser,
@@ -140,10 +144,11 @@ pub async fn ban(
 }
 
 /// Lifts a suspension or ban.
-#[utoipa::path(post, path = "/api/users/admin/{id}/reinstate", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "Active again", body = ProfileView),
               (status = 422, description = "Neither suspended nor banned")))]
+#[post("/admin/{id}/reinstate")]
 pub async fn reinstate(
     state: Ctx,
     user: AuthUser,

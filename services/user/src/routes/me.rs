@@ -4,30 +4,32 @@ use super::Ctx;
 use crate::error::Error;
 use crate::preferences::{self, Preferences};
 use crate::profiles::{self, Changes, ProfileView, PublicProfile};
-use actix_web::web;
+use actix_web::{delete, get, patch, put, web};
 use chrono::NaiveDate;
 use platform::auth::AuthUser;
 use platform::http::envelope::ok;
+use platform::http::surface::Routes;
 use platform::http::{ApiResult, RequestId, ValidJson};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me", web::get().to(me))
-        .route("/me", web::patch().to(update_me))
-        .route("/me", web::delete().to(delete_me))
-        .route("/me/username", web::put().to(change_username))
-        .route("/me/referrals", web::get().to(referrals))
-        .route("/me/notification-settings", web::get().to(get_preferences))
-        .route("/me/notification-settings", web::put().to(put_preferences));
+pub fn routes(cfg: &mut Routes<'_>) {
+    cfg.service(me)
+        .service(update_me)
+        .service(delete_me)
+        .service(change_username)
+        .service(referrals)
+        .service(get_preferences)
+        .service(put_preferences);
 }
 
 /// The caller's profile (404 with a clear message until the registration event arrived).
-#[utoipa::path(get, path = "/api/users/me", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     responses((status = 200, description = "Profile", body = ProfileView),
               (status = 404, description = "Profile not created yet")))]
+#[get("/me")]
 pub async fn me(state: Ctx, user: AuthUser) -> ApiResult {
     Ok(ok(ProfileView::from(
         profiles::me(&state, user.id()).await?,
@@ -122,10 +124,11 @@ fn trimmed(v: Option<Option<String>>) -> Option<Option<String>> {
 }
 
 /// Changes some profile fields; the completion percentage follows.
-#[utoipa::path(patch, path = "/api/users/me", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     request_body = UpdateProfile,
     responses((status = 200, description = "Updated profile", body = ProfileView),
               (status = 400, description = "Invalid fields", body = platform::http::ErrorBody)))]
+#[patch("/me")]
 pub async fn update_me(
     state: Ctx,
     user: AuthUser,
@@ -173,10 +176,11 @@ pub struct UsernameRequest {
 }
 
 /// Changes the username (unique, case-insensitively; reserved names refused).
-#[utoipa::path(put, path = "/api/users/me/username", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     request_body = UsernameRequest,
     responses((status = 200, description = "Updated profile", body = ProfileView),
               (status = 400, description = "Invalid, reserved or taken")))]
+#[put("/me/username")]
 pub async fn change_username(
     state: Ctx,
     user: AuthUser,
@@ -188,23 +192,26 @@ pub async fn change_username(
 }
 
 /// People who signed up with the caller's referral code.
-#[utoipa::path(get, path = "/api/users/me/referrals", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     responses((status = 200, description = "Referees", body = [PublicProfile])))]
+#[get("/me/referrals")]
 pub async fn referrals(state: Ctx, user: AuthUser) -> ApiResult {
     Ok(ok(profiles::referrals(&state, user.id()).await?))
 }
 
 /// Notification preferences per channel.
-#[utoipa::path(get, path = "/api/users/me/notification-settings", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     responses((status = 200, description = "Preferences", body = Preferences)))]
+#[get("/me/notification-settings")]
 pub async fn get_preferences(state: Ctx, user: AuthUser) -> ApiResult {
     Ok(ok(preferences::get(&state, user.id()).await?))
 }
 
 /// Replaces the notification preferences (security messages are always sent).
-#[utoipa::path(put, path = "/api/users/me/notification-settings", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     request_body = Preferences,
     responses((status = 200, description = "Preferences", body = Preferences)))]
+#[put("/me/notification-settings")]
 pub async fn put_preferences(
     state: Ctx,
     user: AuthUser,
@@ -222,18 +229,20 @@ pub async fn put_preferences(
 
 /// Deletes the caller's account: the profile is anonymised and every service is told to
 /// forget the person.
-#[utoipa::path(delete, path = "/api/users/me", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     responses((status = 200, description = "Deleted")))]
+#[delete("/me")]
 pub async fn delete_me(state: Ctx, user: AuthUser, rid: RequestId) -> ApiResult {
     crate::lifecycle::delete_own(&state, user.id(), &rid).await?;
     Ok(ok(serde_json::json!({ "deleted": true })))
 }
 
 /// Someone's public profile.
-#[utoipa::path(get, path = "/api/users/{id}", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "Public profile", body = PublicProfile),
               (status = 404, description = "No such visible profile")))]
+#[get("/{id}")]
 pub async fn by_id(state: Ctx, _user: AuthUser, id: web::Path<Uuid>) -> ApiResult {
     Ok(ok(
         profiles::public(&state, Some(id.into_inner()), None).await?
@@ -241,10 +250,11 @@ pub async fn by_id(state: Ctx, _user: AuthUser, id: web::Path<Uuid>) -> ApiResul
 }
 
 /// Someone's public profile by username.
-#[utoipa::path(get, path = "/api/users/by-username/{username}", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(tag = "profile", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username")),
     responses((status = 200, description = "Public profile", body = PublicProfile),
               (status = 404, description = "No such visible profile")))]
+#[get("/by-username/{username}")]
 pub async fn by_username(state: Ctx, _user: AuthUser, username: web::Path<String>) -> ApiResult {
     let username = username.into_inner();
     if username.len() > 30 {

@@ -7,7 +7,7 @@ mod me;
 use crate::state::State;
 use actix_web::web;
 use platform::auth::TokenVerifier;
-use platform::http::openapi::{BearerAuth, Envelope};
+use platform::http::surface::{self, Routes};
 use utoipa::OpenApi;
 
 pub const PREFIX: &str = "/api/users";
@@ -16,40 +16,35 @@ pub type Ctx = web::Data<State>;
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVerifier) {
     cfg.app_data(web::Data::new(state))
-        .app_data(web::Data::new(verifier))
-        .service(
-            web::scope(PREFIX)
-                .route(
-                    "/openapi.json",
-                    web::get().to(platform::http::openapi::serve::<ApiDoc>),
-                )
-                // Fixed paths before `/{id}`, which would otherwise claim them.
-                .configure(me::routes)
-                .configure(addresses::routes)
-                .configure(admin::routes)
-                .route("/by-username/{username}", web::get().to(me::by_username))
-                .route("/{id}", web::get().to(me::by_id)),
-        );
+        .app_data(web::Data::new(verifier));
+    surface::mount::<ApiDoc>(cfg, PREFIX, routes);
 }
 
+/// Every route of the service, in matching order: the document is collected from here.
+pub fn routes(cfg: &mut Routes<'_>) {
+    // Fixed paths before `/{id}`, which would otherwise claim them.
+    cfg.configure(me::routes)
+        .configure(addresses::routes)
+        .configure(admin::routes)
+        .service(me::by_username)
+        .service(me::by_id);
+}
+
+/// The document's front matter; its paths come from [`routes`].
 #[derive(OpenApi)]
-#[openapi(
-    info(title = "User service", description = "Profiles, addresses, preferences, referrals and account lifecycle."),
-    paths(
-        me::me, me::update_me, me::change_username, me::referrals, me::get_preferences,
-        me::put_preferences, me::delete_me, me::by_id, me::by_username,
-        addresses::list, addresses::create, addresses::get, addresses::update,
-        addresses::delete, addresses::set_default,
-        admin::search, admin::suspend, admin::ban, admin::reinstate,
-    ),
-    components(schemas(platform::http::ErrorBody, platform::http::FieldError)),
-    modifiers(&BearerAuth, &Envelope),
-)]
+#[openapi(info(
+    title = "User service",
+    description = "Profiles, addresses, preferences, referrals and account lifecycle."
+))]
 pub struct ApiDoc;
+
+/// The published document, as [`configure`] serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    surface::document::<ApiDoc>(PREFIX, routes)
+}
 
 #[cfg(test)]
 mod tests {
-    use utoipa::OpenApi;
 
     /// The whole published document, so every change to the API shows in review. After an
     /// intended change: `INSTA_UPDATE=always cargo test -p user openapi_document` (or
@@ -57,7 +52,7 @@ mod tests {
     #[test]
     fn openapi_document() {
         insta::with_settings!({ sort_maps => true, prepend_module_to_snapshot => false }, {
-            insta::assert_json_snapshot!("openapi", super::ApiDoc::openapi());
+            insta::assert_json_snapshot!("openapi", super::document());
         });
     }
 }
