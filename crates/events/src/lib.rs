@@ -44,6 +44,16 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/notification.v1.rs"));
         }
     }
+    pub mod catalog {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/catalog.v1.rs"));
+        }
+    }
+    pub mod order {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/order.v1.rs"));
+        }
+    }
 }
 
 /// A protobuf message that is published as a domain event.
@@ -100,6 +110,23 @@ pub mod types {
     pub const COMMUNITY_MEMBER_REMOVED: &str = "community.member.removed";
     pub const COMMUNITY_MEMBER_ROLE_CHANGED: &str = "community.member.role_changed";
     pub const COMMUNITY_ANNOUNCEMENT_PUBLISHED: &str = "community.announcement.published";
+    pub const CATALOG_TOOL_CREATED: &str = "catalog.tool.created";
+    pub const CATALOG_TOOL_UPDATED: &str = "catalog.tool.updated";
+    pub const CATALOG_TOOL_DELETED: &str = "catalog.tool.deleted";
+    pub const CATALOG_RESERVATION_RESERVED: &str = "catalog.reservation.reserved";
+    pub const CATALOG_RESERVATION_REJECTED: &str = "catalog.reservation.rejected";
+    pub const CATALOG_RESERVATION_CONFIRMED: &str = "catalog.reservation.confirmed";
+    pub const CATALOG_RESERVATION_RELEASED: &str = "catalog.reservation.released";
+    pub const CATALOG_RESERVATION_EXTENDED: &str = "catalog.reservation.extended";
+    pub const CATALOG_RESERVATION_EXTENSION_REJECTED: &str =
+        "catalog.reservation.extension_rejected";
+    pub const CATALOG_STOCK_BACK_IN_STOCK: &str = "catalog.stock.back_in_stock";
+    pub const ORDER_PLACED: &str = "order.placed";
+    pub const ORDER_CONFIRMED: &str = "order.confirmed";
+    pub const ORDER_CANCELLED: &str = "order.cancelled";
+    pub const ORDER_EXTENSION_REQUESTED: &str = "order.extension_requested";
+    pub const ORDER_RETURNED: &str = "order.returned";
+    pub const ORDER_COMPLETED: &str = "order.completed";
     pub const NOTIFICATION_SENT: &str = "notification.notification.sent";
     pub const NOTIFICATION_FAILED: &str = "notification.notification.failed";
 }
@@ -155,6 +182,22 @@ domain_events! {
     proto::community::v1::MemberRemoved => COMMUNITY_MEMBER_REMOVED on COMMUNITY_MEMBER,
     proto::community::v1::MemberRoleChanged => COMMUNITY_MEMBER_ROLE_CHANGED on COMMUNITY_MEMBER,
     proto::community::v1::AnnouncementPublished => COMMUNITY_ANNOUNCEMENT_PUBLISHED on COMMUNITY_ANNOUNCEMENT,
+    proto::catalog::v1::ToolCreated => CATALOG_TOOL_CREATED on CATALOG_TOOL,
+    proto::catalog::v1::ToolUpdated => CATALOG_TOOL_UPDATED on CATALOG_TOOL,
+    proto::catalog::v1::ToolDeleted => CATALOG_TOOL_DELETED on CATALOG_TOOL,
+    proto::catalog::v1::ReservationReserved => CATALOG_RESERVATION_RESERVED on CATALOG_RESERVATION,
+    proto::catalog::v1::ReservationRejected => CATALOG_RESERVATION_REJECTED on CATALOG_RESERVATION,
+    proto::catalog::v1::ReservationConfirmed => CATALOG_RESERVATION_CONFIRMED on CATALOG_RESERVATION,
+    proto::catalog::v1::ReservationReleased => CATALOG_RESERVATION_RELEASED on CATALOG_RESERVATION,
+    proto::catalog::v1::ReservationExtended => CATALOG_RESERVATION_EXTENDED on CATALOG_RESERVATION,
+    proto::catalog::v1::ReservationExtensionRejected => CATALOG_RESERVATION_EXTENSION_REJECTED on CATALOG_RESERVATION,
+    proto::catalog::v1::BackInStock => CATALOG_STOCK_BACK_IN_STOCK on CATALOG_STOCK,
+    proto::order::v1::OrderPlaced => ORDER_PLACED on ORDER_ORDER,
+    proto::order::v1::OrderConfirmed => ORDER_CONFIRMED on ORDER_ORDER,
+    proto::order::v1::OrderCancelled => ORDER_CANCELLED on ORDER_ORDER,
+    proto::order::v1::OrderExtensionRequested => ORDER_EXTENSION_REQUESTED on ORDER_ORDER,
+    proto::order::v1::OrderReturned => ORDER_RETURNED on ORDER_ORDER,
+    proto::order::v1::OrderCompleted => ORDER_COMPLETED on ORDER_ORDER,
     proto::notification::v1::NotificationSent => NOTIFICATION_SENT on NOTIFICATION_NOTIFICATION,
     proto::notification::v1::NotificationFailed => NOTIFICATION_FAILED on NOTIFICATION_NOTIFICATION,
 }

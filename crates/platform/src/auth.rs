@@ -448,6 +448,32 @@ impl AuthUser {
     }
 }
 
+/// The caller when the request carries a token, `None` when it carries none: for routes
+/// anyone may call that show more to the signed-in (a public tool library). A token that
+/// is present but invalid is still a 401: a client whose session expired must learn it,
+/// not be shown the anonymous view as if nothing were wrong.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl MaybeAuthUser {
+    pub fn as_ref(&self) -> Option<&AuthUser> {
+        self.0.as_ref()
+    }
+}
+
+impl FromRequest for MaybeAuthUser {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(async { Ok(MaybeAuthUser(None)) });
+        }
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move { Ok(MaybeAuthUser(Some(user.await?))) })
+    }
+}
+
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

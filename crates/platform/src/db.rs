@@ -115,6 +115,10 @@ pub enum DbError {
     /// A unique constraint was hit; the text is the constraint name, safe to branch on.
     #[error("unique violation on {0}")]
     UniqueViolation(String),
+    /// An exclusion constraint was hit (SQLSTATE 23P01: two bookings of one item over
+    /// overlapping dates); the text is the constraint name.
+    #[error("exclusion violation on {0}")]
+    ExclusionViolation(String),
     #[error(transparent)]
     Other(anyhow::Error),
 }
@@ -139,6 +143,12 @@ impl From<DieselError> for DbError {
             }
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 DbError::Unavailable("serialization failure, retry".into())
+            }
+            // diesel-async reports 23P01 as `Unknown`, with PostgreSQL's own message.
+            DieselError::DatabaseError(_, ref info)
+                if info.message().contains("violates exclusion constraint") =>
+            {
+                DbError::ExclusionViolation(info.constraint_name().unwrap_or("unknown").to_owned())
             }
             DieselError::DatabaseError(_, ref info) if is_unavailable_message(info.message()) => {
                 DbError::Unavailable(info.message().to_owned())

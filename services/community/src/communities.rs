@@ -15,6 +15,7 @@ use events::proto::community::v1 as ev;
 use platform::http::RequestId;
 use platform::http::pagination::{Page, Paginated};
 use platform::kafka::outbox::Emits;
+use platform::money::Currency;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -43,6 +44,48 @@ pub struct Community {
     pub manager_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub catalog_visibility: CatalogVisibility,
+    pub currency: Currency,
+}
+
+platform::text_enum! {
+    /// Who may browse the community's tool library (`communities.catalog_visibility`). The
+    /// rule is the catalog's to apply; it learns the setting from `community.*` events.
+    #[derive(Default)]
+    pub enum CatalogVisibility {
+        /// Its members (and admins): the default.
+        #[default]
+        Members = "members",
+        /// Anyone, even without an account or a token.
+        Public = "public",
+    }
+}
+
+impl CatalogVisibility {
+    fn to_proto(self) -> ev::CatalogVisibility {
+        match self {
+            Self::Members => ev::CatalogVisibility::Members,
+            Self::Public => ev::CatalogVisibility::Public,
+        }
+    }
+}
+
+const CURRENCY_RULE: &str = "must be an ISO 4217 code of three upper-case letters, like EUR";
+
+fn default_currency() -> String {
+    Currency::EUR.to_string()
+}
+
+fn currency_code(code: &str) -> Result<(), ValidationError> {
+    Currency::parse(code)
+        .map(drop)
+        .map_err(|_| ValidationError::new("currency").with_message(CURRENCY_RULE.into()))
+}
+
+/// The validated code as a [`Currency`]; the derive has checked it already, so the error
+/// is only there to keep a bypassed check from becoming a panic.
+fn currency(code: &str) -> Result<Currency> {
+    Currency::parse(code).map_err(|_| Error::field("currency", CURRENCY_RULE))
 }
 
 fn country_code(code: &str) -> Result<(), ValidationError> {
@@ -91,10 +134,22 @@ pub struct NewCommunity {
     #[validate(length(max = 2000))]
     #[serde(default)]
     pub description: String,
+    /// The depot: where the community's tools are lent from.
     #[validate(nested)]
     pub address: Address,
     #[validate(nested)]
     pub coordinates: Option<Coordinates>,
+    /// Who may browse the community's tool library: `members` (its members and admins,
+    /// the default) or `public` (anyone, even without a token).
+    #[serde(default)]
+    #[schema(default = "members")]
+    pub catalog_visibility: CatalogVisibility,
+    /// What the community's tools are priced in (ISO 4217, three upper-case letters);
+    /// `EUR` unless given.
+    #[validate(custom(function = "currency_code"))]
+    #[serde(default = "default_currency")]
+    #[schema(value_type = Currency, default = "EUR")]
+    pub currency: String,
 }
 
 /// Every field optional: absent keeps the value; `coordinates: null` removes them; an
@@ -106,11 +161,19 @@ pub struct CommunityPatch {
     pub name: Option<String>,
     #[validate(length(max = 2000))]
     pub description: Option<String>,
+    /// The depot: where the community's tools are lent from.
     #[validate(nested)]
     pub address: Option<Address>,
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[schema(value_type = Option<Coordinates>)]
     pub coordinates: Option<Option<Coordinates>>,
+    /// Who may browse the community's tool library: `members` (its members and admins)
+    /// or `public` (anyone, even without a token).
+    pub catalog_visibility: Option<CatalogVisibility>,
+    /// What the community's tools are priced in (ISO 4217, three upper-case letters).
+    #[validate(custom(function = "currency_code"))]
+    #[schema(value_type = Option<Currency>)]
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,8 +190,14 @@ pub struct CommunityView {
     pub id: Uuid,
     pub name: String,
     pub description: String,
+    /// The depot: where the community's tools are lent from.
     pub address: Address,
     pub coordinates: Option<Coordinates>,
+    /// Who may browse the community's tool library: `members` (its members and admins)
+    /// or `public` (anyone, even without a token).
+    pub catalog_visibility: CatalogVisibility,
+    /// What the community's tools are priced in (ISO 4217).
+    pub currency: Currency,
     pub manager: PersonRef,
     pub member_count: i64,
     /// The caller's role in it; absent for an admin who is not a member.
@@ -234,6 +303,8 @@ async fn views(
             },
             member_count: counts.get(&r.id).copied().unwrap_or(0),
             my_role: roles.get(&r.id).and_then(|s| Role::parse(s)),
+            catalog_visibility: r.catalog_visibility,
+            currency: r.currency,
             id: r.id,
             name: r.name,
             description: r.description,
@@ -260,6 +331,7 @@ pub async fn create(
     let name = required("name", &input.name, 2)?;
     let line1 = required("address.line1", &input.address.line1, 1)?;
     let city = required("address.city", &input.address.city, 1)?;
+    let currency = currency(&input.currency)?;
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
@@ -278,6 +350,8 @@ pub async fn create(
                     c::latitude.eq(input.coordinates.map(|c| c.latitude)),
                     c::longitude.eq(input.coordinates.map(|c| c.longitude)),
                     c::manager_id.eq(caller.id),
+                    c::catalog_visibility.eq(input.catalog_visibility),
+                    c::currency.eq(currency),
                 ))
                 .returning(Community::as_returning())
                 .get_result(conn)
@@ -298,6 +372,8 @@ pub async fn create(
                 coordinates: row.proto_coordinates(),
                 manager_id: caller.id.to_string(),
                 created_at: Some(events::timestamp(row.created_at)),
+                catalog_visibility: row.catalog_visibility.to_proto().into(),
+                currency: row.currency.to_string(),
             };
             state.emit(conn, id, &created, Some(rid)).await?;
             let joined = ev::MemberJoined {
@@ -447,6 +523,7 @@ pub async fn update(
         required("address.line1", &a.line1, 1)?;
         required("address.city", &a.city, 1)?;
     }
+    let new_currency = patch.currency.as_deref().map(currency).transpose()?;
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
@@ -471,6 +548,12 @@ pub async fn update(
                 row.latitude = coords.map(|c| c.latitude);
                 row.longitude = coords.map(|c| c.longitude);
             }
+            if let Some(v) = patch.catalog_visibility {
+                row.catalog_visibility = v;
+            }
+            if let Some(code) = new_currency {
+                row.currency = code;
+            }
             let row: Community = diesel::update(c::table.find(id))
                 .set((
                     c::name.eq(&row.name),
@@ -483,6 +566,8 @@ pub async fn update(
                     c::country.eq(&row.country),
                     c::latitude.eq(row.latitude),
                     c::longitude.eq(row.longitude),
+                    c::catalog_visibility.eq(row.catalog_visibility),
+                    c::currency.eq(row.currency),
                     c::updated_at.eq(diesel::dsl::now),
                 ))
                 .returning(Community::as_returning())
@@ -495,6 +580,8 @@ pub async fn update(
                 address: Some(row.proto_address()),
                 coordinates: row.proto_coordinates(),
                 updated_by: caller.id.to_string(),
+                catalog_visibility: row.catalog_visibility.to_proto().into(),
+                currency: row.currency.to_string(),
             };
             state.emit(conn, id, &event, Some(rid)).await?;
             view(conn, row, caller.id).await

@@ -34,6 +34,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         deleted_by -> Nullable<Uuid>,
+        catalog_visibility -> Text,
+        currency -> Text,
     }
 }
 

@@ -137,6 +137,13 @@ pub const ANNOUNCEMENT: Kind = Kind {
     channels: &[InApp, Push],
     variables: &["name", "community_name", "title", "body"],
 };
+/// A favourited tool has an item free again (`catalog.stock.back_in_stock`).
+pub const BACK_IN_STOCK: Kind = Kind {
+    name: "back_in_stock",
+    category: Category::Activity,
+    channels: &[InApp, Push, Email],
+    variables: &["name", "tool_name", "community_name"],
+};
 pub const BROADCAST: Kind = Kind {
     name: "broadcast",
     category: Category::Activity,
@@ -168,6 +175,7 @@ pub const ALL: &[&Kind] = &[
     &COMMUNITY_INVITE,
     &MEMBER_JOINED,
     &ANNOUNCEMENT,
+    &BACK_IN_STOCK,
     &BROADCAST,
     &REGISTRATION_ATTEMPTED,
     &COMMUNITY_CLOSED,

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use events::DomainEvent;
 use events::proto::auth::v1 as auth;
+use events::proto::catalog::v1 as catalog;
 use events::proto::community::v1 as community;
 use events::proto::user::v1 as user;
 use platform::kafka::consumer::{
@@ -33,6 +34,7 @@ pub fn config() -> ConsumerConfig {
             COMMUNITY_INVITE.name(),
             COMMUNITY_MEMBER.name(),
             COMMUNITY_ANNOUNCEMENT.name(),
+            CATALOG_STOCK.name(),
         ],
     )
 }
@@ -460,6 +462,25 @@ impl EventHandler for Handler {
                     let data = json!({ "communityId": cid, "announcementId": e.announcement_id });
                     self.tell(conn, event, member, &catalogue::ANNOUNCEMENT, vars, data)
                         .await?;
+                }
+            }
+            // Favourites: each person who kept the tool, as they chose.
+            t if t == catalog::BackInStock::TYPE => {
+                let e: catalog::BackInStock = event.decode()?;
+                let cid = id(&e.community_id)?;
+                let name = community_name(conn, cid).await?;
+                for user in &e.user_ids {
+                    let vars = json!({ "tool_name": e.tool_name, "community_name": name });
+                    let data = json!({ "toolId": e.tool_id, "communityId": cid });
+                    self.tell(
+                        conn,
+                        event,
+                        id(user)?,
+                        &catalogue::BACK_IN_STOCK,
+                        vars,
+                        data,
+                    )
+                    .await?;
                 }
             }
             // Other events on these topics are not this service's business.

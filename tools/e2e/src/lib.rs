@@ -5,6 +5,7 @@
 //! The journeys are in `tests/it/`; every later service adds its own there.
 
 pub mod mailbox;
+pub mod people;
 
 use anyhow::{Context, bail};
 use reqwest::{Method, StatusCode};

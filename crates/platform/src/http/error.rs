@@ -96,6 +96,12 @@ impl ApiError {
     }
 
     /// The same error with another client-facing message.
+    /// Lists what stands in the way, in `errors` (a refusal naming the bookings it met).
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();
         self
@@ -171,6 +177,9 @@ impl From<crate::db::DbError> for ApiError {
             // The constraint name would describe the schema; services that want a precise
             // message map their constraints before this generic fallback.
             DbError::UniqueViolation(_) => Self::conflict("already exists"),
+            DbError::ExclusionViolation(_) => {
+                Self::conflict("taken for these dates").with_code("unavailable")
+            }
             DbError::Other(c) => Self::internal(c),
         }
     }

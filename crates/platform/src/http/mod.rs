@@ -1,5 +1,6 @@
 //! The HTTP kit for actix-web services.
 
+pub mod cache;
 pub mod client_ip;
 pub mod envelope;
 pub mod error;

@@ -178,7 +178,7 @@ fn method_name(m: &HttpMethod) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::test::{call_service, init_service, read_body_json, TestRequest};
+    use actix_web::test::{TestRequest, call_service, init_service, read_body_json};
     use actix_web::{App, delete, get};
 
     #[derive(utoipa::OpenApi)]
@@ -219,10 +219,9 @@ mod tests {
 
     #[actix_web::test]
     async fn a_known_path_with_another_method_is_405_with_allow() {
-        let app = init_service(
-            App::new().configure(|cfg| mount::<Doc>(cfg, "/api/things", routes)),
-        )
-        .await;
+        let app =
+            init_service(App::new().configure(|cfg| mount::<Doc>(cfg, "/api/things", routes)))
+                .await;
         let ok = call_service(&app, TestRequest::get().uri("/api/things/7").to_request()).await;
         assert_eq!(ok.status(), 200);
         let res = call_service(&app, TestRequest::put().uri("/api/things/7").to_request()).await;
@@ -230,7 +229,13 @@ mod tests {
         assert_eq!(res.headers().get("allow").unwrap(), "GET, DELETE");
         let res = call_service(&app, TestRequest::get().uri("/api/things/7/x").to_request()).await;
         assert_eq!(res.status(), 404);
-        let res = call_service(&app, TestRequest::get().uri("/api/things/openapi.json").to_request()).await;
+        let res = call_service(
+            &app,
+            TestRequest::get()
+                .uri("/api/things/openapi.json")
+                .to_request(),
+        )
+        .await;
         assert_eq!(res.status(), 200);
         let body: serde_json::Value = read_body_json(res).await;
         assert!(body["paths"]["/api/things/{id}"]["get"].is_object());

@@ -424,3 +424,244 @@ async fn deleting_tells_the_members_and_closes_the_invites() {
         .await
         .expect(StatusCode::GONE);
 }
+
+// What the catalog is told about each community: who may browse its tool library and the
+// currency its tools are priced in (community.* events are all it learns them from).
+
+#[tokio::test]
+async fn a_community_created_without_catalog_settings_is_members_only_in_euros() {
+    let svc = common::start().await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Rowan Yard").await;
+    let r = svc
+        .get(&format!("/{id}"), &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["catalogVisibility"], "members");
+    assert_eq!(r.data()["currency"], "EUR");
+
+    let created: Vec<ev::CommunityCreated> = svc.events("community.created").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        created[0].catalog_visibility,
+        ev::CatalogVisibility::Members as i32
+    );
+    assert_eq!(created[0].currency, "EUR");
+}
+
+#[tokio::test]
+async fn a_community_created_with_catalog_settings_keeps_them_and_tells_the_catalog() {
+    let svc = common::start().await;
+    let manager = svc.person(&[CREATE]).await;
+    let r = svc
+        .post(
+            "",
+            json!({
+                "name": "Larch Road",
+                "address": { "line1": "3 Larch Road", "city": "Zurich", "country": "CH" },
+                "catalogVisibility": "public",
+                "currency": "CHF",
+            }),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    assert_eq!(r.data()["catalogVisibility"], "public");
+    assert_eq!(r.data()["currency"], "CHF");
+    assert_eq!(r.data()["address"]["city"], "Zurich");
+
+    let listed = svc.get("", &manager.token).await.expect(StatusCode::OK);
+    assert_eq!(listed.data()["items"][0]["catalogVisibility"], "public");
+    assert_eq!(listed.data()["items"][0]["currency"], "CHF");
+
+    let created: Vec<ev::CommunityCreated> = svc.events("community.created").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        created[0].catalog_visibility,
+        ev::CatalogVisibility::Public as i32
+    );
+    assert_eq!(created[0].currency, "CHF");
+    assert_eq!(created[0].address.as_ref().unwrap().city, "Zurich");
+}
+
+#[tokio::test]
+async fn bad_catalog_settings_are_refused_with_the_field_named() {
+    let svc = common::start().await;
+    let manager = svc.person(&[CREATE]).await;
+    let address = json!({ "line1": "1 Oak", "city": "York", "country": "GB" });
+    for bad in ["eur", "EURO", "EU", "E1R", "", "€UR"] {
+        let r = svc
+            .post(
+                "",
+                json!({ "name": "Oak", "address": address, "currency": bad }),
+                &manager.token,
+            )
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert_eq!(r.body["success"], false, "{bad:?}");
+        assert_eq!(r.body["errors"][0]["field"], "currency", "{bad:?}");
+    }
+    // Reported with the other invalid fields, not instead of them.
+    let r = svc
+        .post(
+            "",
+            json!({ "name": "O", "address": address, "currency": "pounds" }),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["currency", "name"]);
+    for body in [
+        json!({ "name": "Oak", "address": address, "catalogVisibility": "everyone" }),
+        json!({ "name": "Oak", "address": address, "currency": 978 }),
+    ] {
+        let r = svc
+            .post("", body.clone(), &manager.token)
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert_eq!(r.body["success"], false, "{body}");
+    }
+    assert!(
+        svc.events::<ev::CommunityCreated>("community.created")
+            .await
+            .is_empty()
+    );
+
+    let id = svc.community(&manager, "Oak Mews").await;
+    let path = format!("/{id}");
+    for body in [
+        json!({ "currency": "usd" }),
+        json!({ "currency": "US$" }),
+        json!({ "catalogVisibility": "PUBLIC" }),
+    ] {
+        svc.call(Method::PATCH, &path, Some(body.clone()), &manager.token)
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+    }
+    let r = svc
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({ "currency": "gbp" })),
+            &manager.token,
+        )
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["errors"][0]["field"], "currency");
+    let r = svc.get(&path, &manager.token).await.expect(StatusCode::OK);
+    assert_eq!(r.data()["currency"], "EUR");
+    assert_eq!(r.data()["catalogVisibility"], "members");
+    assert!(
+        svc.events::<ev::CommunityUpdated>("community.updated")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_manager_or_an_admin_changes_the_catalog_settings_and_the_catalog_is_told() {
+    let svc = common::start().await;
+    let manager = svc.person(&[CREATE]).await;
+    let id = svc.community(&manager, "Poplar Place").await;
+    let member = svc.member(id, &manager).await;
+    let stranger = svc.person(&[CREATE]).await;
+    let path = format!("/{id}");
+    let change = json!({ "catalogVisibility": "public", "currency": "GBP" });
+
+    svc.call(Method::PATCH, &path, Some(change.clone()), &member.token)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    svc.call(Method::PATCH, &path, Some(change.clone()), &stranger.token)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    assert!(
+        svc.events::<ev::CommunityUpdated>("community.updated")
+            .await
+            .is_empty()
+    );
+
+    let r = svc
+        .call(Method::PATCH, &path, Some(change), &manager.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["catalogVisibility"], "public");
+    assert_eq!(r.data()["currency"], "GBP");
+    assert_eq!(r.data()["name"], "Poplar Place");
+    let r = svc.get(&path, &member.token).await.expect(StatusCode::OK);
+    assert_eq!(r.data()["catalogVisibility"], "public");
+    assert_eq!(r.data()["currency"], "GBP");
+
+    // Absent (or null, as for the other fields that cannot be cleared) keeps them.
+    for body in [
+        json!({ "name": "Poplar Square" }),
+        json!({ "currency": null, "catalogVisibility": null }),
+    ] {
+        let r = svc
+            .call(Method::PATCH, &path, Some(body), &manager.token)
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(r.data()["catalogVisibility"], "public");
+        assert_eq!(r.data()["currency"], "GBP");
+    }
+
+    let admin = svc.person(&[MANAGE]).await;
+    let r = svc
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({ "catalogVisibility": "members", "currency": "JPY" })),
+            &admin.token,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["catalogVisibility"], "members");
+    assert_eq!(r.data()["currency"], "JPY");
+
+    // Every update carries the whole picture, the settings included.
+    let updates: Vec<ev::CommunityUpdated> = svc.events("community.updated").await;
+    let seen: Vec<(i32, &str, &str)> = updates
+        .iter()
+        .map(|u| (u.catalog_visibility, u.currency.as_str(), u.name.as_str()))
+        .collect();
+    let (public, members) = (
+        ev::CatalogVisibility::Public as i32,
+        ev::CatalogVisibility::Members as i32,
+    );
+    assert_eq!(
+        seen,
+        [
+            (public, "GBP", "Poplar Place"),
+            (public, "GBP", "Poplar Square"),
+            (public, "GBP", "Poplar Square"),
+            (members, "JPY", "Poplar Square"),
+        ]
+    );
+    assert_eq!(updates[0].updated_by, manager.id.to_string());
+    assert_eq!(updates[3].updated_by, admin.id.to_string());
+}
+
+#[tokio::test]
+async fn communities_stored_before_the_settings_read_as_members_only_in_euros() {
+    let svc = common::start().await;
+    let admin = svc.person(&[MANAGE]).await;
+    let id = uuid::Uuid::now_v7();
+    // A row as the previous schema wrote it: the migration's defaults fill the new columns.
+    svc.sql(&format!(
+        "INSERT INTO communities (id, name, line1, city, country, manager_id) \
+         VALUES ('{id}', 'Old Row', '1 Old Road', 'Hull', 'GB', '{}')",
+        uuid::Uuid::now_v7()
+    ))
+    .await;
+    let r = svc
+        .get(&format!("/{id}"), &admin.token)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["catalogVisibility"], "members");
+    assert_eq!(r.data()["currency"], "EUR");
+}

@@ -132,5 +132,8 @@ pub async fn deliveries(state: Ctx, user: AuthUser, query: web::Query<LogQuery>)
     }
     .resolve()?;
     let mut conn = platform::db::conn(&state.pool).await?;
-    Ok(ok(crate::deliveries::log(&mut conn, status, q.source, page).await?))
+    Ok(ok(crate::deliveries::log(
+        &mut conn, status, q.source, page,
+    )
+    .await?))
 }

@@ -333,3 +333,40 @@ async fn members_hear_that_their_community_closed_and_owners_of_a_tried_address(
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_favourite_back_in_stock_reaches_those_who_kept_it_only() {
+    let svc = common::start().await;
+    let (fan, _) = svc.person().await;
+    let (other, _) = svc.person().await;
+    let id = community_with(&svc, &[fan, other]).await;
+    let tool = Uuid::now_v7().to_string();
+    svc.publish(
+        &tool,
+        &events::proto::catalog::v1::BackInStock {
+            tool_id: tool.clone(),
+            community_id: id.to_string(),
+            tool_name: "Cordless drill".into(),
+            user_ids: vec![fan.to_string()],
+        },
+    )
+    .await;
+    let fan_token = svc.token(fan, &[]);
+    eventually("the in-app notice", || async {
+        let r = svc.get("?unread=true", &fan_token).await;
+        r.data()["items"][0]["kind"] == "back_in_stock"
+    })
+    .await;
+    let r = svc
+        .get("?unread=true", &fan_token)
+        .await
+        .expect(StatusCode::OK);
+    let notice = &r.data()["items"][0];
+    assert_eq!(notice["title"], "Cordless drill is back");
+    assert_eq!(notice["data"]["toolId"], tool.as_str());
+    let r = svc
+        .get("/unread-count", &svc.token(other, &[]))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.data()["unread"], 0, "did not keep the tool");
+}

@@ -4,35 +4,13 @@
 //! and read from the dev inbox); the manager sees the new member and an unread in-app
 //! notice of it.
 
-use e2e::{Client, PASSWORD, eventually, mailbox, unique_email};
+use e2e::people::{join, register, verify_email};
+use e2e::{Client, eventually, mailbox, unique_email};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
 
 const WITHIN: Duration = Duration::from_secs(60);
-
-async fn register(app: &mut Client, email: &str, role: &str) -> anyhow::Result<String> {
-    app.post(
-        "/api/auth/register",
-        &json!({ "email": email, "password": PASSWORD, "role": role }),
-    )
-    .await?
-    .expect_status(StatusCode::ACCEPTED)?;
-    let login = app.login(email, PASSWORD).await?;
-    Ok(login["user"]["id"].as_str().unwrap_or_default().to_owned())
-}
-
-/// Follows the link of the verification e-mail, as its reader would.
-async fn verify_email(app: &Client, email: &str) -> anyhow::Result<()> {
-    let mail = mailbox::find(email, "Confirm your e-mail", WITHIN).await?;
-    let token = mail
-        .link_token()
-        .ok_or_else(|| anyhow::anyhow!("no link in {mail:?}"))?;
-    app.post("/api/auth/verify-email", &json!({ "token": token }))
-        .await?
-        .expect_status(StatusCode::OK)?;
-    Ok(())
-}
 
 #[tokio::test]
 async fn manager_invites_resident_joins_manager_sees_the_member() -> anyhow::Result<()> {
@@ -73,24 +51,7 @@ async fn manager_invites_resident_joins_manager_sees_the_member() -> anyhow::Res
     let stranger = resident.get(&format!("/api/communities/{id}")).await?;
     assert_eq!(stranger.status, StatusCode::NOT_FOUND, "{}", stranger.body);
 
-    let invite = mailbox::find(&resident_email, "Acacia Avenue", WITHIN).await?;
-    assert!(invite.html.contains("Acacia Avenue"), "{invite:?}");
-    let invite_token = invite
-        .link_token()
-        .ok_or_else(|| anyhow::anyhow!("no link in {invite:?}"))?;
-    // The community service learns of the verification through Kafka: until then the
-    // join is refused with "verify your e-mail".
-    let joined = eventually("the join", WITHIN, || async {
-        let answer = resident
-            .post("/api/communities/join", &json!({ "token": invite_token }))
-            .await?;
-        match answer.status {
-            StatusCode::CREATED => Ok(Some(answer.data().clone())),
-            StatusCode::FORBIDDEN => Ok(None),
-            other => anyhow::bail!("join answered {other}: {}", answer.body),
-        }
-    })
-    .await?;
+    let joined = join(&resident, &resident_email, "Acacia Avenue").await?;
     assert_eq!(joined["communityId"], id.as_str());
     assert_eq!(joined["role"], "resident");
 

@@ -1,0 +1,1 @@
+ALTER TABLE communities DROP COLUMN currency, DROP COLUMN catalog_visibility;
