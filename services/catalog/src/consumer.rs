@@ -4,6 +4,7 @@
 use crate::communities::{self, Details, MemberRole, Visibility};
 use crate::error::Error;
 use crate::reservations::{self, Line};
+
 use crate::state::State;
 use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
@@ -178,8 +179,17 @@ impl EventHandler for Handler {
                 let e: order::OrderReturned = event.decode()?;
                 reservations::returned_in(conn, state, id(&e.order_id)?, rid).await?;
             }
-            // Completion matters for reviews (who rented what), which come with them; the
-            // rentals that make a tool popular are counted from the bookings themselves.
+            // Who rented what: the right to review it. (The rentals that make a tool
+            // popular are counted from the bookings themselves.)
+            t if t == order::OrderCompleted::TYPE => {
+                let e: order::OrderCompleted = event.decode()?;
+                let lines = e
+                    .items
+                    .iter()
+                    .map(|it| Ok((id(&it.order_item_id)?, id(&it.tool_id)?)))
+                    .collect::<Result<Vec<_>, HandlerError>>()?;
+                crate::reviews::rented_in(conn, id(&e.order_id)?, id(&e.user_id)?, &lines).await?;
+            }
             _ => {}
         }
         Ok(())

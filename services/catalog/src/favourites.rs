@@ -100,15 +100,18 @@ pub async fn list(state: &State, viewer: Viewer, page: Page) -> Result<Paginated
         .filter(c::catalog_visibility.eq(Visibility::Public))
         .filter(c::deleted.eq(false))
         .select(c::id);
+    let live = c::table.filter(c::deleted.eq(false)).select(c::id);
     let visible = f::table
         .inner_join(t::table)
         .filter(f::user_id.eq(user))
         .filter(t::deleted_at.is_null())
+        .filter(t::active.eq(true))
         .filter(
             t::community_id
                 .eq_any(mine)
                 .or(t::community_id.eq_any(public)),
-        );
+        )
+        .filter(t::community_id.eq_any(live));
     let total: i64 = visible.count().get_result(&mut conn).await?;
     let rows: Vec<(Tool, DateTime<Utc>)> = visible
         .order((f::created_at.desc(), f::tool_id.desc()))

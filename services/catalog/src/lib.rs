@@ -5,7 +5,7 @@
 //!
 //! Modules: `communities` (what community events say: who sees and runs which library),
 //! `access` (who may do what), `categories`, `tools`, `items` (inventory), `reservations`
-//! (bookings and the saga steps), `stock` (back in stock), `search` (lists and text
+//! (bookings and the saga steps), `reviews`, `stock` (back in stock), `search` (lists and text
 //! search), `favourites`; `routes` is the HTTP surface, `consumer` the reaction to
 //! community and order events.
 
@@ -18,6 +18,7 @@ pub mod error;
 pub mod favourites;
 pub mod items;
 pub mod reservations;
+pub mod reviews;
 pub mod routes;
 pub mod schema;
 pub mod search;

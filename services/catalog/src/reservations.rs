@@ -130,6 +130,11 @@ pub async fn hold_in(
                 expires_at: Some(events::timestamp(*expires_at)),
             };
             state.emit(conn, order, &event, rid).await?;
+            // A hold from today may take the last free item: out of stock, so that its
+            // release can tell the favourites it is back.
+            for tool in lines.iter().map(|l| l.tool_id).collect::<BTreeSet<_>>() {
+                crate::stock::check_in(conn, state, tool).await?;
+            }
             metrics::counter!("catalog_holds_total", "outcome" => "reserved").increment(1);
         }
         Held::Rejected(refusal) => {
@@ -340,6 +345,18 @@ pub async fn confirm_in(
                     rid,
                 )
                 .await?;
+            if lapsed > 0 {
+                // Items taken again may be today's last free ones.
+                let tools: Vec<Uuid> = r::table
+                    .filter(r::order_id.eq(order))
+                    .select(r::tool_id)
+                    .distinct()
+                    .load(conn)
+                    .await?;
+                for tool in tools {
+                    crate::stock::check_in(conn, state, tool).await?;
+                }
+            }
         }
         Err(DbError::ExclusionViolation(_)) => {
             state

@@ -77,6 +77,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    rentals (order_item_id) {
+        order_item_id -> Uuid,
+        order_id -> Uuid,
+        user_id -> Uuid,
+        tool_id -> Uuid,
+        completed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     reservations (id) {
         id -> Uuid,
         item_id -> Uuid,
@@ -88,6 +98,31 @@ diesel::table! {
         status -> Text,
         expires_at -> Nullable<Timestamptz>,
         release_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    review_reports (review_id, user_id) {
+        review_id -> Uuid,
+        user_id -> Uuid,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> Uuid,
+        tool_id -> Uuid,
+        user_id -> Uuid,
+        order_item_id -> Uuid,
+        rating -> Int2,
+        comment -> Text,
+        status -> Text,
+        moderation_reason -> Nullable<Text>,
+        reports -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -128,8 +163,12 @@ diesel::table! {
 
 diesel::joinable!(favourites -> tools (tool_id));
 diesel::joinable!(items -> tools (tool_id));
+diesel::joinable!(rentals -> tools (tool_id));
 diesel::joinable!(reservations -> items (item_id));
 diesel::joinable!(reservations -> tools (tool_id));
+diesel::joinable!(review_reports -> reviews (review_id));
+diesel::joinable!(reviews -> rentals (order_item_id));
+diesel::joinable!(reviews -> tools (tool_id));
 diesel::joinable!(tools -> categories (category_id));
 diesel::joinable!(tools -> communities (community_id));
 
@@ -140,6 +179,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     favourites,
     items,
     memberships,
+    rentals,
     reservations,
+    review_reports,
+    reviews,
     tools,
 );

@@ -26,9 +26,11 @@ pub async fn free_today(conn: &mut AsyncPgConnection, tool: Uuid) -> Result<i64>
           WHERE i.tool_id = $1 AND i.status = 'available'
             AND NOT EXISTS (SELECT 1 FROM reservations r
                              WHERE r.item_id = i.id AND r.status IN ('hold', 'confirmed')
-                               AND r.blocked @> current_date)",
+                               AND r.blocked @> $2)",
     )
     .bind::<SqlUuid, _>(tool)
+    // Today in UTC, as everywhere else in the service (not the session's time zone).
+    .bind::<diesel::sql_types::Date, _>(chrono::Utc::now().date_naive())
     .get_result(conn)
     .await?;
     Ok(row.free)
@@ -80,18 +82,32 @@ pub async fn check_in(conn: &mut AsyncPgConnection, state: &State, tool: Uuid) -
     Ok(())
 }
 
-/// Tools out of stock whose state may have changed since (bookings that ended).
+/// Tools whose flag today no longer tells the truth, as days pass: a booking that ended
+/// gives an item back, one that began today may take the last. Returns how many came back.
 pub async fn sweep(state: &State) -> Result<usize> {
+    #[derive(QueryableByName)]
+    struct Stale {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
     let mut conn = platform::db::conn(&state.pool).await?;
-    let out: Vec<Uuid> = t::table
-        .filter(t::in_stock.eq(false))
-        .filter(t::deleted_at.is_null())
-        .select(t::id)
-        .limit(500)
-        .load(&mut conn)
-        .await?;
+    // Both ways: a tool must be seen going out of stock to be told coming back.
+    let stale: Vec<Stale> = diesel::sql_query(
+        "SELECT t.id FROM tools t
+          WHERE t.deleted_at IS NULL
+            AND t.in_stock <> EXISTS (
+                SELECT 1 FROM items i
+                 WHERE i.tool_id = t.id AND i.status = 'available'
+                   AND NOT EXISTS (SELECT 1 FROM reservations r
+                                    WHERE r.item_id = i.id AND r.status IN ('hold', 'confirmed')
+                                      AND r.blocked @> $1))
+          LIMIT 500",
+    )
+    .bind::<diesel::sql_types::Date, _>(chrono::Utc::now().date_naive())
+    .load(&mut conn)
+    .await?;
     let mut changed = 0;
-    for tool in out {
+    for tool in stale.into_iter().map(|s| s.id) {
         use diesel_async::AsyncConnection;
         use diesel_async::scoped_futures::ScopedFutureExt;
         let flipped = conn

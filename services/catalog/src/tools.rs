@@ -325,6 +325,8 @@ pub async fn create(
             for _ in 0..new.initial_items.unwrap_or(0) {
                 crate::items::insert_in(conn, tool.id, None).await?;
             }
+            // In stock from the start when it has items (the flag defaults to false).
+            crate::stock::check_in(conn, state, tool.id).await?;
             state
                 .emit(
                     conn,

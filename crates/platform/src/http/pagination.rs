@@ -6,6 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// The highest page number: the largest int32, as the documents say.
+pub const MAX_PAGE: u32 = 2_147_483_647;
 
 /// The query parameters as sent; [`PageQuery::resolve`] checks and bounds them.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
@@ -32,10 +34,11 @@ impl PageQuery {
         let page = self.page.unwrap_or(1);
         let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         let mut errors = Vec::new();
-        if page == 0 {
+        // Documented as an int32 (what clients generated from the document can send).
+        if page == 0 || page > MAX_PAGE {
             errors.push(super::FieldError {
                 field: "page".into(),
-                message: "must be 1 or more".into(),
+                message: format!("must be between 1 and {MAX_PAGE}"),
             });
         }
         if !(1..=MAX_PAGE_SIZE).contains(&page_size) {

@@ -373,7 +373,9 @@ pub struct RecoveryCodes {
 #[utoipa::path(tag = "account", security(("bearer" = [])),
     request_body = CodeRequest,
     responses((status = 200, description = "Enabled", body = RecoveryCodes),
-              (status = 400, description = "Wrong code")))]
+              (status = 400, description = "Wrong code"),
+              (status = 409, description = "2FA is on already"),
+              (status = 422, description = "No setup started: start with /2fa/setup")))]
 #[post("/2fa/enable")]
 pub async fn mfa_enable(
     state: Ctx,

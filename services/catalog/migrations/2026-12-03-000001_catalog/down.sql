@@ -6,4 +6,7 @@ DROP TABLE tools;
 DROP TABLE categories;
 DROP TABLE memberships;
 DROP TABLE communities;
--- The extensions stay: other objects of the database may use them.
+-- The service's own database: nothing else uses the extensions its up.sql created.
+DROP EXTENSION IF EXISTS fuzzystrmatch;
+DROP EXTENSION IF EXISTS pg_trgm;
+DROP EXTENSION IF EXISTS btree_gist;

@@ -31,7 +31,7 @@ pub struct TreeQuery {
 
 /// The whole category tree, roots first, children in sort order. Cached: send the ETag
 /// back in `If-None-Match` for a 304 while nothing changed.
-#[utoipa::path(tag = "categories", params(TreeQuery),
+#[utoipa::path(security((), ("bearer" = [])), tag = "categories", params(TreeQuery),
     responses((status = 200, description = "The tree", body = Vec<CategoryNode>),
         (status = 304, description = "Not modified since the ETag sent"),
         (status = 403, description = "includeInactive without catalog.manage", body = platform::http::ErrorBody)))]
@@ -60,7 +60,7 @@ pub async fn tree(
 }
 
 /// One category.
-#[utoipa::path(tag = "categories", params(("id" = Uuid, Path, description = "Category id")),
+#[utoipa::path(security((), ("bearer" = [])), tag = "categories", params(("id" = Uuid, Path, description = "Category id")),
     responses((status = 200, description = "The category", body = Category),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
 #[get("/categories/{id}")]

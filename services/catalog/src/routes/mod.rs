@@ -4,6 +4,7 @@
 mod categories;
 mod favourites;
 mod items;
+mod reviews;
 mod tools;
 
 use crate::state::State;
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
     cfg.configure(categories::routes)
         .configure(tools::routes)
         .configure(items::routes)
+        .configure(reviews::routes)
         .configure(favourites::routes);
 }
 
@@ -43,6 +45,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
         (name = "categories", description = "The category tree"),
         (name = "tools", description = "Tools: browsing, search, availability, prices, and their management"),
         (name = "inventory", description = "The physical items of a tool (the library's managers)"),
+        (name = "reviews", description = "Reviews by those who rented the tool, and their moderation"),
         (name = "favorites", description = "The caller's favourite tools"),
     )
 )]

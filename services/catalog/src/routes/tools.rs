@@ -119,7 +119,7 @@ fn audience(user: &MaybeAuthUser) -> Audience {
 
 /// Tools the caller may see (members: their communities'; everyone: public libraries),
 /// filtered and sorted, with counts per category.
-#[utoipa::path(tag = "tools", params(ListQuery),
+#[utoipa::path(security((), ("bearer" = [])), tag = "tools", params(ListQuery),
     responses((status = 200, description = "A page of tools", body = ToolPage),
         (status = 304, description = "Not modified since the ETag sent")))]
 #[get("/tools")]
@@ -135,7 +135,7 @@ pub async fn list(
 }
 
 /// Full-text search with typo tolerance: best match first. `q` is required.
-#[utoipa::path(tag = "tools", params(ListQuery),
+#[utoipa::path(security((), ("bearer" = [])), tag = "tools", params(ListQuery),
     responses((status = 200, description = "A page of matches", body = ToolPage),
         (status = 304, description = "Not modified since the ETag sent")))]
 #[get("/tools/search")]
@@ -165,7 +165,7 @@ pub struct PopularQuery {
 }
 
 /// The most booked tools of the last 30 days, then the most favourited.
-#[utoipa::path(tag = "tools", params(PopularQuery),
+#[utoipa::path(security((), ("bearer" = [])), tag = "tools", params(PopularQuery),
     responses((status = 200, description = "Popular tools", body = ToolPage)))]
 #[get("/tools/popular")]
 pub async fn popular(
@@ -212,7 +212,7 @@ pub async fn create(
 }
 
 /// One tool.
-#[utoipa::path(tag = "tools", params(("id" = Uuid, Path, description = "Tool id")),
+#[utoipa::path(security((), ("bearer" = [])), tag = "tools", params(("id" = Uuid, Path, description = "Tool id")),
     responses((status = 200, description = "The tool", body = ToolView),
         (status = 304, description = "Not modified since the ETag sent"),
         (status = 404, description = "Not found (or not visible to the caller)", body = platform::http::ErrorBody)))]
@@ -277,7 +277,7 @@ pub struct PeriodQuery {
 }
 
 /// Free items per day of `[from, to)` (at most 186 days).
-#[utoipa::path(tag = "tools", params(("id" = Uuid, Path, description = "Tool id"), PeriodQuery),
+#[utoipa::path(security((), ("bearer" = [])), tag = "tools", params(("id" = Uuid, Path, description = "Tool id"), PeriodQuery),
     responses((status = 200, description = "Free items per day", body = Availability),
         (status = 400, description = "A bad period", body = platform::http::ErrorBody),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
@@ -312,7 +312,7 @@ pub struct QuoteQuery {
 }
 
 /// The price of renting for `[from, to)`, as the cart computes it (rates applied).
-#[utoipa::path(tag = "tools", params(("id" = Uuid, Path, description = "Tool id"), QuoteQuery),
+#[utoipa::path(security((), ("bearer" = [])), tag = "tools", params(("id" = Uuid, Path, description = "Tool id"), QuoteQuery),
     responses((status = 200, description = "The price", body = rental::Quote),
         (status = 404, description = "Not found", body = platform::http::ErrorBody),
         (status = 422, description = "Outside the tool's rental length (`rental_length`) or an empty period", body = platform::http::ErrorBody)))]
@@ -341,7 +341,7 @@ pub async fn quote(
 }
 
 /// Tools like this one, in the same library: the same category first, then by name.
-#[utoipa::path(tag = "tools", params(("id" = Uuid, Path, description = "Tool id")),
+#[utoipa::path(security((), ("bearer" = [])), tag = "tools", params(("id" = Uuid, Path, description = "Tool id")),
     responses((status = 200, description = "Similar tools", body = Vec<ToolView>),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
 #[get("/tools/{id}/similar")]

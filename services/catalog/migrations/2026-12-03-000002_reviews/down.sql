@@ -1,0 +1,3 @@
+DROP TABLE review_reports;
+DROP TABLE reviews;
+DROP TABLE rentals;
