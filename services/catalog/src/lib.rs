@@ -4,10 +4,10 @@
 //! extending and releasing bookings.
 //!
 //! Modules: `communities` (what community events say: who sees and runs which library),
-//! `access` (who may do what), `categories`, `tools`, `items` (inventory), `reservations`
-//! (bookings and the saga steps), `reviews`, `stock` (back in stock), `search` (lists and text
-//! search), `favourites`; `routes` is the HTTP surface, `consumer` the reaction to
-//! community and order events.
+//! `access` (who may do what), `categories`, `tools`, `images`, `items` (inventory),
+//! `import` (tools as CSV), `reservations` (bookings and the saga steps), `reviews`,
+//! `stock` (back in stock), `search` (lists and text search), `favourites`; `routes` is
+//! the HTTP surface, `consumer` the reaction to community and order events.
 
 pub mod access;
 pub mod categories;
@@ -16,6 +16,8 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod favourites;
+pub mod images;
+pub mod import;
 pub mod items;
 pub mod reservations;
 pub mod reviews;
@@ -56,6 +58,8 @@ impl platform::app::Service for Catalog {
             pool: app.pool.clone(),
             outbox: app.outbox,
             hold_ttl: config.hold_ttl,
+            store: images::store(&config.store_url)?,
+            image_max_bytes: config.image_max_bytes,
         };
         let verifier = app.verifier(config.auth.clone()).await?;
         app.spawn_consumer(

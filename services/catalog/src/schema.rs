@@ -129,6 +129,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    tool_images (id) {
+        id -> Uuid,
+        tool_id -> Uuid,
+        position -> Int4,
+        width -> Int4,
+        height -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Tsvector;
 
@@ -158,6 +169,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         search -> Nullable<Tsvector>,
+        main_image_id -> Nullable<Uuid>,
     }
 }
 
@@ -183,5 +195,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reservations,
     review_reports,
     reviews,
+    tool_images,
     tools,
 );

@@ -10,6 +10,9 @@ pub struct State {
     pub outbox: Outbox,
     /// How long an order's items are held before payment confirms them.
     pub hold_ttl: Duration,
+    /// Where tool images are kept.
+    pub store: crate::images::Store,
+    pub image_max_bytes: usize,
 }
 
 impl platform::kafka::outbox::Emits for State {

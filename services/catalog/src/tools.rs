@@ -48,6 +48,7 @@ pub struct Tool {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub main_image_id: Option<Uuid>,
 }
 
 /// One line of a tool's specifications: `{"name": "Power", "value": "750", "unit": "W"}`.
@@ -89,6 +90,8 @@ pub struct ToolView {
     /// Tenths of a star, 10 to 50; null without reviews (no floats for what is counted).
     pub rating_tenths: Option<i64>,
     pub rating_count: i64,
+    /// The first picture, in its three sizes.
+    pub main_image: Option<crate::images::ImageUrls>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -130,6 +133,9 @@ impl Tool {
             rating_tenths: (self.rating_count > 0)
                 .then(|| (self.rating_sum * 10 + self.rating_count / 2) / self.rating_count),
             rating_count: self.rating_count,
+            main_image: self
+                .main_image_id
+                .map(|image| crate::images::urls(self.id, image)),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -153,7 +159,10 @@ impl Tool {
             max_rental_days: self.max_rental_days,
             buffer_days: self.buffer_days,
             active: self.active && self.deleted_at.is_none(),
-            main_image_url: String::new(),
+            main_image_url: self
+                .main_image_id
+                .map(|image| crate::images::urls(self.id, image).medium)
+                .unwrap_or_default(),
         }
     }
 }
@@ -252,7 +261,7 @@ pub struct ToolPatch {
     pub active: Option<bool>,
 }
 
-fn check_lengths(min: i32, max: i32) -> Result<()> {
+pub(crate) fn check_lengths(min: i32, max: i32) -> Result<()> {
     if min > max {
         return Err(Error::field(
             "maxRentalDays",
@@ -288,61 +297,77 @@ pub async fn create(
     new: NewTool,
     rid: &RequestId,
 ) -> Result<ToolView> {
-    let min = new.min_rental_days.unwrap_or(1);
-    let max = new.max_rental_days.unwrap_or(30);
-    check_lengths(min, max)?;
     let mut conn = platform::db::conn(&state.pool).await?;
     conn.transaction::<_, Error, _>(|conn| {
         async move {
             let community = access::managed(conn, viewer, new.community_id).await?;
-            active_category(conn, new.category_id).await?;
-            let id = Uuid::now_v7();
-            let specs = serde_json::to_value(&new.specifications).map_err(anyhow::Error::from)?;
-            let tool: Tool = diesel::insert_into(t::table)
-                .values((
-                    t::id.eq(id),
-                    t::community_id.eq(community.id),
-                    t::category_id.eq(new.category_id),
-                    t::name.eq(new.name.trim()),
-                    t::description.eq(&new.description),
-                    t::brand.eq(&new.brand),
-                    t::model.eq(&new.model),
-                    t::specifications.eq(specs),
-                    // The community's currency: a library is priced in one currency.
-                    t::currency.eq(community.currency),
-                    t::daily_price.eq(new.daily_price),
-                    t::deposit.eq(new.deposit),
-                    t::weekly_price.eq(new.weekly_price),
-                    t::monthly_price.eq(new.monthly_price),
-                    t::min_rental_days.eq(min),
-                    t::max_rental_days.eq(max),
-                    t::buffer_days.eq(new.buffer_days.unwrap_or(0)),
-                    t::created_by.eq(viewer.user_id().unwrap_or_default()),
-                ))
-                .returning(Tool::as_returning())
-                .get_result(conn)
-                .await?;
-            for _ in 0..new.initial_items.unwrap_or(0) {
-                crate::items::insert_in(conn, tool.id, None).await?;
-            }
-            // In stock from the start when it has items (the flag defaults to false).
-            crate::stock::check_in(conn, state, tool.id).await?;
-            state
-                .emit(
-                    conn,
-                    tool.id,
-                    &ev::ToolCreated {
-                        tool: Some(tool.to_proto()),
-                        created_by: viewer.user_id().unwrap_or_default().to_string(),
-                    },
-                    Some(rid),
-                )
-                .await?;
-            Ok(tool.view())
+            Ok(create_in(conn, state, viewer, &community, &new, rid)
+                .await?
+                .view())
         }
         .scope_boxed()
     })
     .await
+}
+
+/// [`create`] inside the caller's transaction, in `community` (whose library the caller
+/// has checked the viewer runs; `new.community_id` is not read): the CSV import adds many
+/// tools in one transaction after one access check.
+pub async fn create_in(
+    conn: &mut AsyncPgConnection,
+    state: &State,
+    viewer: Viewer,
+    community: &communities::Community,
+    new: &NewTool,
+    rid: &RequestId,
+) -> Result<Tool> {
+    let min = new.min_rental_days.unwrap_or(1);
+    let max = new.max_rental_days.unwrap_or(30);
+    check_lengths(min, max)?;
+    active_category(conn, new.category_id).await?;
+    let id = Uuid::now_v7();
+    let specs = serde_json::to_value(&new.specifications).map_err(anyhow::Error::from)?;
+    let tool: Tool = diesel::insert_into(t::table)
+        .values((
+            t::id.eq(id),
+            t::community_id.eq(community.id),
+            t::category_id.eq(new.category_id),
+            t::name.eq(new.name.trim()),
+            t::description.eq(&new.description),
+            t::brand.eq(&new.brand),
+            t::model.eq(&new.model),
+            t::specifications.eq(specs),
+            // The community's currency: a library is priced in one currency.
+            t::currency.eq(community.currency),
+            t::daily_price.eq(new.daily_price),
+            t::deposit.eq(new.deposit),
+            t::weekly_price.eq(new.weekly_price),
+            t::monthly_price.eq(new.monthly_price),
+            t::min_rental_days.eq(min),
+            t::max_rental_days.eq(max),
+            t::buffer_days.eq(new.buffer_days.unwrap_or(0)),
+            t::created_by.eq(viewer.user_id().unwrap_or_default()),
+        ))
+        .returning(Tool::as_returning())
+        .get_result(conn)
+        .await?;
+    for _ in 0..new.initial_items.unwrap_or(0) {
+        crate::items::insert_in(conn, tool.id, None).await?;
+    }
+    // In stock from the start when it has items (the flag defaults to false).
+    crate::stock::check_in(conn, state, tool.id).await?;
+    state
+        .emit(
+            conn,
+            tool.id,
+            &ev::ToolCreated {
+                tool: Some(tool.to_proto()),
+                created_by: viewer.user_id().unwrap_or_default().to_string(),
+            },
+            Some(rid),
+        )
+        .await?;
+    Ok(tool)
 }
 
 /// The tool if the viewer may see it (an inactive one only to those who run the library).
@@ -398,6 +423,23 @@ pub async fn update(
     patch: ToolPatch,
     rid: &RequestId,
 ) -> Result<ToolView> {
+    let mut conn = platform::db::conn(&state.pool).await?;
+    conn.transaction::<_, Error, _>(|conn| {
+        async move { Ok(update_in(conn, state, viewer, id, patch, rid).await?.view()) }
+            .scope_boxed()
+    })
+    .await
+}
+
+/// [`update`] inside the caller's transaction (the CSV import changes many tools in one).
+pub async fn update_in(
+    conn: &mut AsyncPgConnection,
+    state: &State,
+    viewer: Viewer,
+    id: Uuid,
+    patch: ToolPatch,
+    rid: &RequestId,
+) -> Result<Tool> {
     check_text("brand", &patch.brand.clone().flatten(), 100)?;
     check_text("model", &patch.model.clone().flatten(), 100)?;
     for price in [patch.weekly_price.flatten(), patch.monthly_price.flatten()]
@@ -408,91 +450,84 @@ pub async fn update(
             return Err(Error::field("weeklyPrice", "0 to 100000000 minor units"));
         }
     }
-    let mut conn = platform::db::conn(&state.pool).await?;
-    conn.transaction::<_, Error, _>(|conn| {
-        async move {
-            let mut tool = managed_in(conn, viewer, id).await?;
-            if let Some(category) = patch.category_id {
-                active_category(conn, category).await?;
-                tool.category_id = category;
-            }
-            if let Some(name) = patch.name {
-                tool.name = name.trim().to_owned();
-            }
-            if let Some(d) = patch.description {
-                tool.description = d;
-            }
-            if let Some(b) = patch.brand {
-                tool.brand = b;
-            }
-            if let Some(m) = patch.model {
-                tool.model = m;
-            }
-            if let Some(specs) = patch.specifications {
-                tool.specifications = serde_json::to_value(specs).map_err(anyhow::Error::from)?;
-            }
-            if let Some(p) = patch.daily_price {
-                tool.daily_price = p;
-            }
-            if let Some(p) = patch.weekly_price {
-                tool.weekly_price = p;
-            }
-            if let Some(p) = patch.monthly_price {
-                tool.monthly_price = p;
-            }
-            if let Some(p) = patch.deposit {
-                tool.deposit = p;
-            }
-            if let Some(v) = patch.min_rental_days {
-                tool.min_rental_days = v;
-            }
-            if let Some(v) = patch.max_rental_days {
-                tool.max_rental_days = v;
-            }
-            check_lengths(tool.min_rental_days, tool.max_rental_days)?;
-            if let Some(v) = patch.buffer_days {
-                tool.buffer_days = v;
-            }
-            if let Some(v) = patch.active {
-                tool.active = v;
-            }
-            let tool: Tool = diesel::update(t::table.find(id))
-                .set((
-                    t::category_id.eq(tool.category_id),
-                    t::name.eq(&tool.name),
-                    t::description.eq(&tool.description),
-                    t::brand.eq(&tool.brand),
-                    t::model.eq(&tool.model),
-                    t::specifications.eq(&tool.specifications),
-                    t::daily_price.eq(tool.daily_price),
-                    t::weekly_price.eq(tool.weekly_price),
-                    t::monthly_price.eq(tool.monthly_price),
-                    t::deposit.eq(tool.deposit),
-                    t::min_rental_days.eq(tool.min_rental_days),
-                    t::max_rental_days.eq(tool.max_rental_days),
-                    t::buffer_days.eq(tool.buffer_days),
-                    t::active.eq(tool.active),
-                    t::updated_at.eq(Utc::now()),
-                ))
-                .returning(Tool::as_returning())
-                .get_result(conn)
-                .await?;
-            state
-                .emit(
-                    conn,
-                    tool.id,
-                    &ev::ToolUpdated {
-                        tool: Some(tool.to_proto()),
-                        updated_by: viewer.user_id().unwrap_or_default().to_string(),
-                    },
-                    Some(rid),
-                )
-                .await?;
-            Ok(tool.view())
-        }
-        .scope_boxed()
-    })
-    .await
+    let mut tool = managed_in(conn, viewer, id).await?;
+    if let Some(category) = patch.category_id {
+        active_category(conn, category).await?;
+        tool.category_id = category;
+    }
+    if let Some(name) = patch.name {
+        tool.name = name.trim().to_owned();
+    }
+    if let Some(d) = patch.description {
+        tool.description = d;
+    }
+    if let Some(b) = patch.brand {
+        tool.brand = b;
+    }
+    if let Some(m) = patch.model {
+        tool.model = m;
+    }
+    if let Some(specs) = patch.specifications {
+        tool.specifications = serde_json::to_value(specs).map_err(anyhow::Error::from)?;
+    }
+    if let Some(p) = patch.daily_price {
+        tool.daily_price = p;
+    }
+    if let Some(p) = patch.weekly_price {
+        tool.weekly_price = p;
+    }
+    if let Some(p) = patch.monthly_price {
+        tool.monthly_price = p;
+    }
+    if let Some(p) = patch.deposit {
+        tool.deposit = p;
+    }
+    if let Some(v) = patch.min_rental_days {
+        tool.min_rental_days = v;
+    }
+    if let Some(v) = patch.max_rental_days {
+        tool.max_rental_days = v;
+    }
+    check_lengths(tool.min_rental_days, tool.max_rental_days)?;
+    if let Some(v) = patch.buffer_days {
+        tool.buffer_days = v;
+    }
+    if let Some(v) = patch.active {
+        tool.active = v;
+    }
+    let tool: Tool = diesel::update(t::table.find(id))
+        .set((
+            t::category_id.eq(tool.category_id),
+            t::name.eq(&tool.name),
+            t::description.eq(&tool.description),
+            t::brand.eq(&tool.brand),
+            t::model.eq(&tool.model),
+            t::specifications.eq(&tool.specifications),
+            t::daily_price.eq(tool.daily_price),
+            t::weekly_price.eq(tool.weekly_price),
+            t::monthly_price.eq(tool.monthly_price),
+            t::deposit.eq(tool.deposit),
+            t::min_rental_days.eq(tool.min_rental_days),
+            t::max_rental_days.eq(tool.max_rental_days),
+            t::buffer_days.eq(tool.buffer_days),
+            t::active.eq(tool.active),
+            t::updated_at.eq(Utc::now()),
+        ))
+        .returning(Tool::as_returning())
+        .get_result(conn)
+        .await?;
+    state
+        .emit(
+            conn,
+            tool.id,
+            &ev::ToolUpdated {
+                tool: Some(tool.to_proto()),
+                updated_by: viewer.user_id().unwrap_or_default().to_string(),
+            },
+            Some(rid),
+        )
+        .await?;
+    Ok(tool)
 }
 
 /// A booking that stands in the way of a change (retiring an item, deleting a tool).

@@ -1,8 +1,10 @@
 //! HTTP routes: `/api/categories`, `/api/tools` and `/api/favorites`, one surface under
 //! `/api` (the gateway sends those three areas here).
 
+mod admin;
 mod categories;
 mod favourites;
+mod images;
 mod items;
 mod reviews;
 mod tools;
@@ -28,7 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: State, verifier: TokenVeri
 /// Every route of the service, in matching order: the document is collected from here.
 pub fn routes(cfg: &mut Routes<'_>) {
     cfg.configure(categories::routes)
+        .configure(admin::routes)
         .configure(tools::routes)
+        .configure(images::routes)
         .configure(items::routes)
         .configure(reviews::routes)
         .configure(favourites::routes);
@@ -44,6 +48,7 @@ pub fn routes(cfg: &mut Routes<'_>) {
     tags(
         (name = "categories", description = "The category tree"),
         (name = "tools", description = "Tools: browsing, search, availability, prices, and their management"),
+        (name = "images", description = "A tool's pictures: uploaded, resized, served"),
         (name = "inventory", description = "The physical items of a tool (the library's managers)"),
         (name = "reviews", description = "Reviews by those who rented the tool, and their moderation"),
         (name = "favorites", description = "The caller's favourite tools"),

@@ -30,7 +30,9 @@ impl std::ops::Deref for Service {
 }
 
 pub fn builder() -> harness::Builder<Catalog> {
-    harness::TestService::<Catalog>::builder()
+    // Each test's images in a folder of its own, outside the work tree.
+    let store = std::env::temp_dir().join(format!("catalog-it-{}", Uuid::now_v7().simple()));
+    harness::TestService::<Catalog>::builder().env("CATALOG_STORE_URL", store.display().to_string())
 }
 
 /// Starts the service without its consumers.

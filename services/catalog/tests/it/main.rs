@@ -8,6 +8,8 @@ mod common;
 mod consumer;
 mod contention;
 mod favourites;
+mod images;
+mod import;
 mod inventory;
 mod migrations;
 mod reservations;
