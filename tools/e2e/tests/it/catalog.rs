@@ -1,5 +1,5 @@
 //! A community's tool library through the gateway: an admin adds a category; a manager
-//! creates a community and adds a tool with an item; a resident joins, finds the tool by
+//! creates a community and adds a tool with an item and a photo (its GPS stripped); a resident joins, finds the tool by
 //! a misspelt search, reads its availability and price, keeps it as a favourite; someone
 //! of no community sees none of it, and a stranger's anonymous browse neither.
 
@@ -74,6 +74,19 @@ async fn a_member_finds_a_misspelt_tool_and_a_stranger_sees_nothing() -> anyhow:
         json!({ "amount": 800, "currency": "EUR" })
     );
 
+    // A photo taken at home, with its GPS position in the EXIF block.
+    let photo = jpeg_with_gps();
+    let uploaded = manager
+        .upload(
+            &format!("/api/tools/{tool_id}/images"),
+            "drill.jpg",
+            "image/jpeg",
+            &photo,
+        )
+        .await?;
+    let uploaded = uploaded.expect_status(StatusCode::CREATED)?.clone();
+    assert_eq!(uploaded["main"], true);
+
     let (resident, resident_email, _) = verified("borrower", "resident").await?;
     manager
         .post(
@@ -120,6 +133,19 @@ async fn a_member_finds_a_misspelt_tool_and_a_stranger_sees_nothing() -> anyhow:
     // Seven days at the weekly rate.
     assert_eq!(quote.expect_status(StatusCode::OK)?["rent"]["amount"], 3500);
 
+    // The picture, through the gateway, without the position it was taken at.
+    let url = found["items"][0]["mainImage"]["medium"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(url, uploaded["urls"]["medium"].as_str().unwrap_or_default());
+    let (status, bytes) = resident.get_bytes(url).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(image::load_from_memory(&bytes).is_ok());
+    assert!(
+        !bytes.windows(3).any(|w| w == b"GPS"),
+        "the GPS position leaked"
+    );
+
     let kept = resident
         .call(Method::PUT, &format!("/api/favorites/{tool_id}"), None)
         .await?;
@@ -147,5 +173,27 @@ async fn a_member_finds_a_misspelt_tool_and_a_stranger_sees_nothing() -> anyhow:
     let anonymous = Client::new().await?;
     let seen = anonymous.get(&format!("/api/tools/{tool_id}")).await?;
     assert_eq!(seen.status, StatusCode::NOT_FOUND, "{}", seen.body);
+    let (status, _) = stranger.get_bytes(url).await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     Ok(())
+}
+
+/// A 640x480 JPEG with an APP1 EXIF segment carrying a GPS marker.
+fn jpeg_with_gps() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, 90])
+    });
+    let mut plain = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90);
+    image::DynamicImage::ImageRgb8(img)
+        .write_with_encoder(encoder)
+        .expect("encoding a JPEG in memory");
+    let payload =
+        b"Exif\0\0MM\0*\0\0\0\x08\0\x01\x88\x25\0\x04\0\0\0\x01\0\0\0\x1aGPS-53.7997-1.5492";
+    let len = u16::try_from(payload.len() + 2).unwrap_or(0).to_be_bytes();
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1, len[0], len[1]]);
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&plain[2..]);
+    out
 }
