@@ -129,6 +129,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_words (word) {
+        word -> Text,
+    }
+}
+
+diesel::table! {
     tool_images (id) {
         id -> Uuid,
         tool_id -> Uuid,
@@ -195,6 +201,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reservations,
     review_reports,
     reviews,
+    search_words,
     tool_images,
     tools,
 );

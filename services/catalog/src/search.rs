@@ -3,9 +3,11 @@
 //! Text search is PostgreSQL's own: a weighted tsvector (name, then brand and model, then
 //! the description; `websearch_to_tsquery`, so quotes and `-word` work as people expect)
 //! plus trigram word similarity on the name. When that finds nothing, a typo fallback
-//! matches query words against the words of names, brands and models within an edit
-//! distance (1 for words of 3-4 letters, 2 from 5), so "drlil" still finds drills. The
-//! fallback scans, so it runs only when the indexed search came back empty.
+//! corrects each query word against the dictionary of words of names, brands and models
+//! (`search_words`, kept by a trigger) within an edit distance (1 for words of 3-4
+//! letters, 2 from 5), and runs the indexed search again with the corrections, so
+//! "drlil" still finds drills. The edit distance is computed over the dictionary (a few
+//! thousand words), never over every tool.
 
 use crate::access::Viewer;
 use crate::categories;
@@ -77,7 +79,6 @@ enum Bind {
     Uuid(Uuid),
     Uuids(Vec<Uuid>),
     Text(String),
-    Texts(Vec<String>),
     Int(i64),
     Bool(bool),
     Date(NaiveDate),
@@ -110,7 +111,6 @@ impl Sql {
                 Bind::Uuid(v) => q.bind::<SqlUuid, _>(*v),
                 Bind::Uuids(v) => q.bind::<Array<SqlUuid>, _>(v.clone()),
                 Bind::Text(v) => q.bind::<Text, _>(v.clone()),
-                Bind::Texts(v) => q.bind::<Array<Text>, _>(v.clone()),
                 Bind::Int(v) => q.bind::<BigInt, _>(*v),
                 Bind::Bool(v) => q.bind::<Bool, _>(*v),
                 Bind::Date(v) => q.bind::<Date, _>(*v),
@@ -126,6 +126,41 @@ struct Hit {
     id: Uuid,
     #[diesel(sql_type = BigInt)]
     total: i64,
+}
+
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = Text)]
+    word: String,
+}
+
+/// The `to_tsquery` text of the closest dictionary words to each query word (at most five
+/// each), or `None` when no word has any. The candidates are `[[:alnum:]]+` words from
+/// the dictionary, so the query text needs no escaping.
+async fn corrections(conn: &mut AsyncPgConnection, words: &[String]) -> Result<Option<String>> {
+    let mut parts = Vec::new();
+    for word in words {
+        let found: Vec<Candidate> = sql_query(
+            "SELECT word FROM search_words
+              WHERE length(word) BETWEEN length($1) - 2 AND length($1) + 2
+                AND levenshtein(word, $1) <= CASE WHEN length($1) >= 5 THEN 2 ELSE 1 END
+              ORDER BY levenshtein(word, $1), word
+              LIMIT 5",
+        )
+        .bind::<Text, _>(word)
+        .load(conn)
+        .await
+        .map_err(Error::from)?;
+        let alternatives: Vec<String> = found
+            .into_iter()
+            .map(|c| c.word)
+            .filter(|w| w.chars().all(char::is_alphanumeric))
+            .collect();
+        if !alternatives.is_empty() {
+            parts.push(format!("({})", alternatives.join(" | ")));
+        }
+    }
+    Ok((!parts.is_empty()).then(|| parts.join(" & ")))
 }
 
 #[derive(QueryableByName)]
@@ -148,7 +183,8 @@ pub fn words(q: &str) -> Vec<String> {
 enum Match<'a> {
     None,
     Indexed(&'a str),
-    Fuzzy(Vec<String>),
+    /// A `to_tsquery` text of corrected words: `(drill | drills) & makita`.
+    Fuzzy(String),
 }
 
 fn where_clause(
@@ -220,18 +256,12 @@ fn where_clause(
                 .bind(Bind::Text((*q).to_owned()))
                 .push(") <% lower(t.name))");
         }
-        Match::Fuzzy(words) => {
-            sql.push(
-                " AND EXISTS (SELECT 1
-                     FROM regexp_split_to_table(lower(t.name || ' ' || coalesce(t.brand, '') || ' ' || coalesce(t.model, '')), '[^[:alnum:]]+') AS w(word),
-                          unnest(",
-            )
-            .bind(Bind::Texts(words.clone()))
-            .push(
-                "::text[]) AS q(word)
-                    WHERE length(w.word) >= 3
-                      AND levenshtein(w.word, q.word) <= CASE WHEN length(q.word) >= 5 THEN 2 ELSE 1 END)",
-            );
+        Match::Fuzzy(tsquery) => {
+            sql.push(" AND t.search @@ (to_tsquery('english', ")
+                .bind(Bind::Text(tsquery.clone()))
+                .push(") || to_tsquery('simple', ")
+                .bind(Bind::Text(tsquery.clone()))
+                .push("))");
         }
     }
 }
@@ -245,10 +275,10 @@ fn order_clause(sql: &mut Sql, sort: Sort, text: &Match<'_>) {
                 .bind(Bind::Text((*q).to_owned()))
                 .push("), lower(t.name)) DESC, t.id DESC");
         }
-        (Sort::Relevance, Match::Fuzzy(words)) => {
-            sql.push(" ORDER BY (SELECT max(similarity(lower(t.name), q.word)) FROM unnest(")
-                .bind(Bind::Texts(words.clone()))
-                .push("::text[]) AS q(word)) DESC NULLS LAST, t.id DESC");
+        (Sort::Relevance, Match::Fuzzy(tsquery)) => {
+            sql.push(" ORDER BY ts_rank_cd(t.search, to_tsquery('simple', ")
+                .bind(Bind::Text(tsquery.clone()))
+                .push(")) DESC, t.id DESC");
         }
         (Sort::Relevance | Sort::Newest, _) => {
             sql.push(" ORDER BY t.created_at DESC, t.id DESC");
@@ -324,9 +354,8 @@ pub async fn list(state: &State, viewer: Viewer, f: Filter, page: Page) -> Resul
     if total == 0
         && let Some(q) = q
     {
-        let words = words(q);
-        if !words.is_empty() {
-            text = Match::Fuzzy(words);
+        if let Some(corrected) = corrections(&mut conn, &words(q)).await? {
+            text = Match::Fuzzy(corrected);
             (ids, total) = run(&mut conn, viewer, &f, subtree.as_deref(), &text, page).await?;
             fuzzy = true;
         }
