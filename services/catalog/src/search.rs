@@ -1,8 +1,8 @@
 //! Browsing and search: one query builder for `GET /api/tools` and `/api/tools/search`.
 //!
 //! Text search is PostgreSQL's own: a weighted tsvector (name, then brand and model, then
-//! the description; `websearch_to_tsquery`, so quotes and `-word` work as people expect)
-//! plus trigram word similarity on the name. When that finds nothing, a typo fallback
+//! the description; `websearch_to_tsquery`, so quotes and `-word` work as people expect),
+//! answered by its GIN index. When that finds nothing, a typo fallback
 //! corrects each query word against the dictionary of words of names, brands and models
 //! (`search_words`, kept by a trigger) within an edit distance (1 for words of 3-4
 //! letters, 2 from 5), and runs the indexed search again with the corrections, so
@@ -248,13 +248,13 @@ fn where_clause(
     match text {
         Match::None => {}
         Match::Indexed(q) => {
-            sql.push(" AND (t.search @@ (websearch_to_tsquery('english', ")
+            // The tsvector alone, so the GIN index answers (an OR with a trigram test on
+            // the name made PostgreSQL scan every tool: 21 ms against 2 ms at 10,000).
+            sql.push(" AND t.search @@ (websearch_to_tsquery('english', ")
                 .bind(Bind::Text((*q).to_owned()))
                 .push(") || websearch_to_tsquery('simple', ")
                 .bind(Bind::Text((*q).to_owned()))
-                .push(")) OR lower(")
-                .bind(Bind::Text((*q).to_owned()))
-                .push(") <% lower(t.name))");
+                .push("))");
         }
         Match::Fuzzy(tsquery) => {
             sql.push(" AND t.search @@ (to_tsquery('english', ")
@@ -269,11 +269,10 @@ fn where_clause(
 fn order_clause(sql: &mut Sql, sort: Sort, text: &Match<'_>) {
     match (sort, text) {
         (Sort::Relevance, Match::Indexed(q)) => {
+            // Weights make a name match outrank a description match.
             sql.push(" ORDER BY ts_rank_cd(t.search, websearch_to_tsquery('english', ")
                 .bind(Bind::Text((*q).to_owned()))
-                .push(")) + word_similarity(lower(")
-                .bind(Bind::Text((*q).to_owned()))
-                .push("), lower(t.name)) DESC, t.id DESC");
+                .push(")) DESC, t.id DESC");
         }
         (Sort::Relevance, Match::Fuzzy(tsquery)) => {
             sql.push(" ORDER BY ts_rank_cd(t.search, to_tsquery('simple', ")
@@ -353,12 +352,11 @@ pub async fn list(state: &State, viewer: Viewer, f: Filter, page: Page) -> Resul
     let mut fuzzy = false;
     if total == 0
         && let Some(q) = q
+        && let Some(corrected) = corrections(&mut conn, &words(q)).await?
     {
-        if let Some(corrected) = corrections(&mut conn, &words(q)).await? {
-            text = Match::Fuzzy(corrected);
-            (ids, total) = run(&mut conn, viewer, &f, subtree.as_deref(), &text, page).await?;
-            fuzzy = true;
-        }
+        text = Match::Fuzzy(corrected);
+        (ids, total) = run(&mut conn, viewer, &f, subtree.as_deref(), &text, page).await?;
+        fuzzy = true;
     }
     let tools = tools::load_many(&mut conn, &ids).await?;
     // Facets over the same filters but the category, so the other choices show.

@@ -172,7 +172,10 @@ async fn text_search_ranks_names_first_and_forgives_typos() {
     let page = shelf.get("/api/tools/search?q=drlil").await;
     assert_eq!(page["fuzzy"], true);
     let found = names(&page);
-    assert_eq!(sorted(found[..2].to_vec()), ["Cordless drill", "Hammer drill"]);
+    assert_eq!(
+        sorted(found[..2].to_vec()),
+        ["Cordless drill", "Hammer drill"]
+    );
     assert_eq!(found[2], "Masonry bit set");
     assert!(mine(&page));
     // A letter short is near enough for the trigram match of the name itself.
