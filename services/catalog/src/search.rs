@@ -126,6 +126,9 @@ struct Hit {
     id: Uuid,
     #[diesel(sql_type = BigInt)]
     total: i64,
+    /// The category counts as JSON (`[{"categoryId", "count"}]`), the same in every row.
+    #[diesel(sql_type = Text)]
+    facets: String,
 }
 
 #[derive(QueryableByName)]
@@ -305,6 +308,9 @@ fn order_clause(sql: &mut Sql, sort: Sort, text: &Match<'_>) {
     }
 }
 
+/// One page of hits, their total and the category counts, in one statement: the matches
+/// are found once (`hits`, without the category filter, which the counts must not have),
+/// then paged, counted and grouped from there.
 async fn run(
     conn: &mut AsyncPgConnection,
     viewer: Viewer,
@@ -312,10 +318,28 @@ async fn run(
     subtree: Option<&[Uuid]>,
     text: &Match<'_>,
     page: Page,
-) -> Result<(Vec<Uuid>, i64)> {
+) -> Result<(Vec<Uuid>, i64, Vec<CategoryCount>)> {
     let mut sql = Sql::default();
-    sql.push("SELECT t.id, count(*) OVER () AS total");
-    where_clause(&mut sql, viewer, f, subtree, text);
+    sql.push(
+        "WITH hits AS MATERIALIZED (SELECT t.id, t.category_id, t.search, t.daily_price,
+                t.created_at, t.rating_sum, t.rating_count",
+    );
+    where_clause(&mut sql, viewer, f, None, text);
+    sql.push("), chosen AS (SELECT * FROM hits t");
+    if let Some(ids) = subtree {
+        sql.push(" WHERE t.category_id = ANY(")
+            .bind(Bind::Uuids(ids.to_vec()))
+            .push(")");
+    }
+    sql.push(
+        ")
+         SELECT t.id,
+                (SELECT count(*) FROM chosen) AS total,
+                (SELECT coalesce(json_agg(json_build_object('categoryId', g.category_id, 'count', g.n)
+                                 ORDER BY g.n DESC, g.category_id), '[]')::text
+                   FROM (SELECT category_id, count(*) AS n FROM hits GROUP BY category_id) AS g) AS facets
+           FROM chosen t",
+    );
     order_clause(&mut sql, f.sort.unwrap_or(Sort::Relevance), text);
     sql.push(" LIMIT ")
         .bind(Bind::Int(page.limit()))
@@ -323,21 +347,32 @@ async fn run(
         .bind(Bind::Int(page.offset()));
     let hits: Vec<Hit> = sql.query().load(conn).await.map_err(Error::from)?;
     // The slice's `first`, not diesel's query method of that name.
-    let total = match <[Hit]>::first(&hits) {
-        Some(h) => h.total,
-        // An empty page past the end still needs the total.
-        None if page.offset() > 0 => {
-            let mut count = Sql::default();
-            count.push(
-                "SELECT '00000000-0000-0000-0000-000000000000'::uuid AS id, count(*) AS total",
-            );
-            where_clause(&mut count, viewer, f, subtree, text);
-            let rows: Vec<Hit> = count.query().load(conn).await.map_err(Error::from)?;
-            <[Hit]>::first(&rows).map_or(0, |h| h.total)
-        }
-        None => 0,
-    };
-    Ok((hits.into_iter().map(|h| h.id).collect(), total))
+    if let Some(first) = <[Hit]>::first(&hits) {
+        let counts = serde_json::from_str(&first.facets).map_err(anyhow::Error::from)?;
+        let total = first.total;
+        return Ok((hits.into_iter().map(|h| h.id).collect(), total, counts));
+    }
+    // An empty page (none at all, or past the end) still has a total and counts.
+    let mut count = Sql::default();
+    count.push(
+        "SELECT '00000000-0000-0000-0000-000000000000'::uuid AS id, count(*) AS total, '[]' AS facets",
+    );
+    where_clause(&mut count, viewer, f, subtree, text);
+    let rows: Vec<Hit> = count.query().load(conn).await.map_err(Error::from)?;
+    let total = <[Hit]>::first(&rows).map_or(0, |h| h.total);
+    let mut facets = Sql::default();
+    facets.push("SELECT t.category_id, count(*) AS count");
+    where_clause(&mut facets, viewer, f, None, text);
+    facets.push(" GROUP BY t.category_id ORDER BY count DESC, t.category_id");
+    let counts: Vec<Facet> = facets.query().load(conn).await.map_err(Error::from)?;
+    let counts = counts
+        .into_iter()
+        .map(|c| CategoryCount {
+            category_id: c.category_id,
+            count: c.count,
+        })
+        .collect();
+    Ok((Vec::new(), total, counts))
 }
 
 pub async fn list(state: &State, viewer: Viewer, f: Filter, page: Page) -> Result<ToolPage> {
@@ -347,37 +382,26 @@ pub async fn list(state: &State, viewer: Viewer, f: Filter, page: Page) -> Resul
         None => None,
     };
     let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let mut text = q.map_or(Match::None, Match::Indexed);
-    let (mut ids, mut total) = run(&mut conn, viewer, &f, subtree.as_deref(), &text, page).await?;
+    let text = q.map_or(Match::None, Match::Indexed);
+    let (mut ids, mut total, mut counts) =
+        run(&mut conn, viewer, &f, subtree.as_deref(), &text, page).await?;
     let mut fuzzy = false;
     if total == 0
         && let Some(q) = q
         && let Some(corrected) = corrections(&mut conn, &words(q)).await?
     {
-        text = Match::Fuzzy(corrected);
-        (ids, total) = run(&mut conn, viewer, &f, subtree.as_deref(), &text, page).await?;
+        let text = Match::Fuzzy(corrected);
+        (ids, total, counts) = run(&mut conn, viewer, &f, subtree.as_deref(), &text, page).await?;
         fuzzy = true;
     }
     let tools = tools::load_many(&mut conn, &ids).await?;
-    // Facets over the same filters but the category, so the other choices show.
-    let mut facets = Sql::default();
-    facets.push("SELECT t.category_id, count(*) AS count");
-    where_clause(&mut facets, viewer, &f, None, &text);
-    facets.push(" GROUP BY t.category_id ORDER BY count DESC");
-    let counts: Vec<Facet> = facets.query().load(&mut conn).await.map_err(Error::from)?;
     Ok(ToolPage {
         page: Paginated::new(
             tools.iter().map(tools::Tool::view).collect(),
             page,
             u64::try_from(total).unwrap_or(0),
         ),
-        category_counts: counts
-            .into_iter()
-            .map(|c| CategoryCount {
-                category_id: c.category_id,
-                count: c.count,
-            })
-            .collect(),
+        category_counts: counts,
         fuzzy,
     })
 }
@@ -387,7 +411,7 @@ pub async fn similar(state: &State, viewer: Viewer, id: Uuid, limit: i64) -> Res
     let mut conn = platform::db::conn(&state.pool).await?;
     let (tool, _) = tools::visible(&mut conn, viewer, id).await?;
     let mut sql = Sql::default();
-    sql.push("SELECT t.id, 0::bigint AS total");
+    sql.push("SELECT t.id, 0::bigint AS total, '[]' AS facets");
     where_clause(&mut sql, viewer, &Filter::default(), None, &Match::None);
     sql.push(" AND t.id <> ").bind(Bind::Uuid(tool.id));
     sql.push(" AND t.community_id = ")
