@@ -151,6 +151,8 @@ struct KeyCache {
 
 /// How often the key set is fetched again even when every kid is known.
 const PERIODIC_REFRESH: Duration = Duration::from_secs(300);
+/// The longest wait between two tries while no JWKS has been fetched yet.
+const JWKS_WARM_UP_MAX: Duration = Duration::from_secs(5);
 
 async fn fetch_into(source: &dyn KeySource, cache: &RwLock<KeyCache>) -> Result<usize, AuthError> {
     cache.write().await.attempted_at = Some(Instant::now());
@@ -267,12 +269,33 @@ impl TokenVerifier {
         // stopped publishing; a periodic fetch does. The task ends with the last clone.
         let weak = Arc::downgrade(&verifier.cache);
         let (source, config) = (verifier.source.clone(), verifier.config.clone());
+        // Until a first fetch succeeds it retries within seconds, not at the next request:
+        // a service that starts before (or while) the auth service is busy would otherwise
+        // answer 503 to every request for as long as request-driven fetches keep failing
+        // (seen under schemathesis, with argon2 keeping auth's cores busy).
         tokio::spawn(async move {
+            let mut warm_up = Duration::from_millis(250);
             loop {
-                tokio::time::sleep(PERIODIC_REFRESH).await;
+                let fetched = match weak.upgrade() {
+                    Some(cache) => cache.read().await.ever_fetched,
+                    None => return,
+                };
+                tokio::time::sleep(if fetched { PERIODIC_REFRESH } else { warm_up }).await;
                 let Some(cache) = weak.upgrade() else { return };
-                if let Err(e) = fetch_into(source.as_ref(), &cache).await {
-                    tracing::warn!(error = %e, jwks = %config.jwks_url, "periodic JWKS refresh failed; keeping the cached keys");
+                // A request fetched meanwhile: nothing to warm up (and no second fetch to
+                // race with the keys it just stored).
+                if !fetched && cache.read().await.ever_fetched {
+                    continue;
+                }
+                match fetch_into(source.as_ref(), &cache).await {
+                    Ok(_) => {}
+                    Err(e) if fetched => {
+                        tracing::warn!(error = %e, jwks = %config.jwks_url, "periodic JWKS refresh failed; keeping the cached keys");
+                    }
+                    Err(e) => {
+                        warm_up = (warm_up * 2).min(JWKS_WARM_UP_MAX);
+                        tracing::warn!(error = %e, jwks = %config.jwks_url, retry_in = ?warm_up, "no JWKS yet; retrying");
+                    }
                 }
             }
         });
