@@ -92,6 +92,36 @@ pub fn document<D: utoipa::OpenApi>(prefix: &str, routes: RouteFn) -> OpenApi {
     collect::<D, _>(utoipa_actix_web::scope(prefix), routes).1
 }
 
+/// The `$ref`s of a document that name no component: a client generator (and
+/// schemathesis) refuses such a document. A path parameter typed with a schema that no body
+/// uses is the usual cause: write it `inline(Type)`.
+pub fn unresolved_refs(doc: &OpenApi) -> Vec<String> {
+    fn walk(v: &serde_json::Value, root: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                    let found = r
+                        .strip_prefix('#')
+                        .and_then(|pointer| root.pointer(pointer))
+                        .is_some();
+                    if !found {
+                        out.push(r.clone());
+                    }
+                }
+                map.values().for_each(|x| walk(x, root, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|x| walk(x, root, out)),
+            _ => {}
+        }
+    }
+    let root = serde_json::to_value(doc).unwrap_or_default();
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn collect<D, T>(scope: Scope<T>, routes: RouteFn) -> (Scope<T>, OpenApi)
 where
     D: utoipa::OpenApi,

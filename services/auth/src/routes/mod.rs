@@ -90,4 +90,10 @@ mod tests {
             insta::assert_json_snapshot!("openapi", super::document());
         });
     }
+
+    #[test]
+    fn every_reference_of_the_document_resolves() {
+        let missing = platform::http::surface::unresolved_refs(&super::document());
+        assert!(missing.is_empty(), "unresolvable $refs: {missing:?}");
+    }
 }

@@ -107,7 +107,7 @@ pub async fn list(state: Ctx, user: MaybeAuthUser, id: web::Path<Uuid>) -> ApiRe
 /// image), so it may be cached for good; members-only libraries' images privately.
 #[utoipa::path(tag = "images", security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Tool id"), ("image" = Uuid, Path, description = "Image id"),
-        ("size" = Size, Path, description = "thumbnail, medium or large")),
+        ("size" = inline(Size), Path, description = "thumbnail, medium or large")),
     extensions(("x-raw-body" = json!(true))),
     responses((status = 200, description = "The picture", content_type = "image/jpeg"),
         (status = 304, description = "Not modified"),

@@ -82,6 +82,12 @@ mod tests {
     }
 
     #[test]
+    fn every_reference_of_the_document_resolves() {
+        let missing = platform::http::surface::unresolved_refs(&super::document());
+        assert!(missing.is_empty(), "unresolvable $refs: {missing:?}");
+    }
+
+    #[test]
     fn lists_have_their_page_schema() {
         let doc = serde_json::to_value(super::document()).unwrap();
         for list in ["/api/tools", "/api/tools/search", "/api/favorites"] {

@@ -52,6 +52,12 @@ mod tests {
     }
 
     #[test]
+    fn every_reference_of_the_document_resolves() {
+        let missing = platform::http::surface::unresolved_refs(&super::document());
+        assert!(missing.is_empty(), "unresolvable $refs: {missing:?}");
+    }
+
+    #[test]
     fn every_route_is_documented() {
         let doc = serde_json::to_value(super::document()).unwrap();
         let paths = doc["paths"].as_object().unwrap();
