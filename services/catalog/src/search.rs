@@ -352,7 +352,13 @@ async fn run(
         let total = first.total;
         return Ok((hits.into_iter().map(|h| h.id).collect(), total, counts));
     }
-    // An empty page (none at all, or past the end) still has a total and counts.
+    // Nothing on the first page and no category filter: nothing matched at all (the
+    // common case before the typo fallback), so there is nothing to count either.
+    if page.offset() == 0 && subtree.is_none() {
+        return Ok((Vec::new(), 0, Vec::new()));
+    }
+    // An empty page past the end, or a category with nothing, still has a total and the
+    // other categories' counts.
     let mut count = Sql::default();
     count.push(
         "SELECT '00000000-0000-0000-0000-000000000000'::uuid AS id, count(*) AS total, '[]' AS facets",
