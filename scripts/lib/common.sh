@@ -374,9 +374,8 @@ service_env() { # name port
       service_exists "$other" || echo "GATEWAY_UPSTREAM_${other^^}=off"
     done
   fi
-  # The catalog keeps tool images under the state folder (S3 or MinIO elsewhere).
-  [[ "$name" == catalog ]] && echo "CATALOG_STORE_URL=$STATE/catalog-images"
-  # Per-service extras (development settings, upstream URLs) live beside the crate;
+  # Per-service extras (development settings, upstream URLs) live beside the crate; they
+  # are sourced, so a value may name the stack's state folder as $STATE;
   # secrets are generated per checkout (ensure_secrets) and never committed.
   if [[ -f "$ROOT/services/$name/local.env" ]]; then cat "$ROOT/services/$name/local.env"; fi
   if [[ -f "$STATE/secrets/$name.env" ]]; then cat "$STATE/secrets/$name.env"; fi

@@ -47,7 +47,10 @@ pub struct CategoryNode {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewCategory {
     pub parent_id: Option<Uuid>,
-    #[validate(length(min = 1, max = 100))]
+    #[validate(
+        length(min = 1, max = 100),
+        custom(function = "platform::http::validation::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 100, example = "Drills")]
     pub name: String,
     #[validate(length(min = 1, max = 100), custom(function = "valid_slug"))]
@@ -82,7 +85,10 @@ pub struct CategoryPatch {
     #[serde(default, deserialize_with = "platform::http::patch::double")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Patch<Uuid>,
-    #[validate(length(min = 1, max = 100))]
+    #[validate(
+        length(min = 1, max = 100),
+        custom(function = "platform::http::validation::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(length(min = 1, max = 100), custom(function = "valid_slug"))]

@@ -22,6 +22,9 @@ pub enum Error {
     /// A business rule; `code` tells refusals apart.
     #[error("{message}")]
     Rule { code: &'static str, message: String },
+    /// A dependency other than the database (the object store) cannot be reached: a 503.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -77,6 +80,7 @@ impl From<Error> for ApiError {
             }]),
             Error::Conflict { code, message } => ApiError::conflict(message).with_code(code),
             Error::Rule { code, message } => ApiError::unprocessable(message).with_code(code),
+            Error::Unavailable(cause) => ApiError::unavailable(anyhow::anyhow!(cause)),
             Error::Db(e) => e.into(),
             Error::Internal(e) => ApiError::internal(e),
         }

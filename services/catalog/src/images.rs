@@ -244,7 +244,7 @@ pub async fn add(state: &State, viewer: Viewer, tool: Uuid, upload: Bytes) -> Re
             .store
             .put(&key(tool, id, size), PutPayload::from(bytes))
             .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("storing an image: {e}")))?;
+            .map_err(|e| Error::Unavailable(format!("storing an image: {e}")))?;
     }
     let mut conn = platform::db::conn(&state.pool).await?;
     let width = i32::try_from(processed.width).unwrap_or(i32::MAX);
@@ -345,12 +345,12 @@ pub async fn file(
         .await
         .map_err(|e| match e {
             object_store::Error::NotFound { .. } => Error::NotFound("image"),
-            other => Error::Internal(anyhow::anyhow!("reading an image: {other}")),
+            other => Error::Unavailable(format!("reading an image: {other}")),
         })?;
     let bytes = got
         .bytes()
         .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("reading an image: {e}")))?;
+        .map_err(|e| Error::Unavailable(format!("reading an image: {e}")))?;
     Ok((bytes, public))
 }
 

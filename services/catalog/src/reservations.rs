@@ -60,6 +60,12 @@ pub fn bounds((lo, hi): DateRange) -> Option<(NaiveDate, NaiveDate)> {
     Some((start, end))
 }
 
+/// The end of what a booking blocks: its end plus the buffer days; `None` past the last
+/// date chrono knows (an event from far in the future must be refused, not panic).
+fn plus_buffer(end: NaiveDate, buffer_days: i32) -> Option<NaiveDate> {
+    end.checked_add_days(chrono::Days::new(u64::try_from(buffer_days).unwrap_or(0)))
+}
+
 fn range(start: NaiveDate, end: NaiveDate) -> DateRange {
     (Bound::Included(start), Bound::Excluded(end))
 }
@@ -212,8 +218,16 @@ async fn choose(
         if let Err(e) = rental::quote(&tool.rates(), line.start, line.end, line.quantity) {
             return Ok(refuse(e.code(), tool.id, e.to_string()));
         }
-        let blocked_end =
-            line.end + chrono::Days::new(u64::try_from(tool.buffer_days).unwrap_or(0));
+        let blocked_end = match plus_buffer(line.end, tool.buffer_days) {
+            Some(end) => end,
+            None => {
+                return Ok(refuse(
+                    "rental_length",
+                    tool.id,
+                    "the period ends too far ahead".into(),
+                ));
+            }
+        };
         let free: Vec<Uuid> = i::table
             .filter(i::tool_id.eq(tool.id))
             .filter(i::status.eq_any([
@@ -255,7 +269,8 @@ async fn choose(
             .iter()
             .find(|t| t.id == line.tool_id)
             .map_or(0, |t| t.buffer_days);
-        let blocked_end = line.end + chrono::Days::new(u64::try_from(buffer).unwrap_or(0));
+        // Checked when the items were chosen above.
+        let blocked_end = plus_buffer(line.end, buffer).unwrap_or(line.end);
         let rows: Vec<_> = items
             .iter()
             .map(|item| {
@@ -565,7 +580,9 @@ async fn try_extend(
         if rental::days(start, new_end) > i64::from(tool.max_rental_days) {
             return Ok(Err("rental_length"));
         }
-        let blocked_end = new_end + chrono::Days::new(u64::try_from(tool.buffer_days).unwrap_or(0));
+        let Some(blocked_end) = plus_buffer(new_end, tool.buffer_days) else {
+            return Ok(Err("rental_length"));
+        };
         updates.push((*id, start, blocked_end));
     }
     let result = conn
@@ -616,4 +633,18 @@ pub async fn sweep(state: &State) -> Result<usize> {
         .scope_boxed()
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_buffer_past_the_last_date_is_none_not_a_panic() {
+        let last = NaiveDate::MAX;
+        assert_eq!(plus_buffer(last, 1), None);
+        assert_eq!(plus_buffer(last, 0), Some(last));
+        let d = NaiveDate::from_ymd_opt(2027, 1, 30).unwrap();
+        assert_eq!(plus_buffer(d, 3), NaiveDate::from_ymd_opt(2027, 2, 2));
+    }
 }

@@ -107,7 +107,10 @@ pub struct ReviewPatch {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Report {
-    #[validate(length(min = 1, max = 500))]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "platform::http::validation::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
@@ -116,7 +119,10 @@ pub struct Report {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Moderation {
     pub status: Status,
-    #[validate(length(min = 1, max = 500))]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "platform::http::validation::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }

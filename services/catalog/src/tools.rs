@@ -173,7 +173,10 @@ impl Tool {
 pub struct NewTool {
     pub community_id: Uuid,
     pub category_id: Uuid,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "platform::http::validation::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200, example = "Cordless drill 18V")]
     pub name: String,
     #[validate(length(max = 5000))]
@@ -223,7 +226,10 @@ pub struct NewTool {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ToolPatch {
     pub category_id: Option<Uuid>,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "platform::http::validation::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(length(max = 5000))]

@@ -1,6 +1,6 @@
 //! What every service's OpenAPI document shares: the bearer security scheme, the envelope
-//! every answer travels in, the error answers every route can give, and the route that
-//! serves the document (`<prefix>/openapi.json`, merged by the gateway).
+//! every answer travels in and the error answers every route can give; the document is
+//! collected and served by [`super::surface`] (`<prefix>/openapi.json`, merged by the gateway).
 //!
 //! Handlers declare what they answer in `data` (`body = ProfileView`) and the errors that are
 //! theirs (`(status = 409, description = "Name taken")`); [`Envelope`] makes the document say
@@ -9,7 +9,6 @@
 //! (bad input, no token, rate limits, a dependency down) are added where they can happen.
 
 use super::envelope::ErrorBody;
-use actix_web::HttpResponse;
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
@@ -351,11 +350,6 @@ fn accepted() -> RefOr<Schema> {
         .property("message", ObjectBuilder::new().schema_type(Type::String))
         .required("message")
         .into()
-}
-
-/// The handler serving a service's document: `.route("/openapi.json", web::get().to(serve::<ApiDoc>))`.
-pub async fn serve<D: utoipa::OpenApi>() -> HttpResponse {
-    HttpResponse::Ok().json(D::openapi())
 }
 
 #[cfg(test)]

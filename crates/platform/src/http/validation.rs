@@ -54,6 +54,17 @@ where
 
 /// Flattens validator's nested errors into `field` (camelCase, dotted for nesting) and
 /// `message` pairs, sorted so responses are stable.
+/// A text that is not only whitespace: `#[validate(custom(function =
+/// "platform::http::validation::not_blank"))]` on fields stored trimmed, so "   " is a 400
+/// here rather than a database CHECK failing (a 500) after the trim.
+pub fn not_blank(text: &str) -> Result<(), validator::ValidationError> {
+    if text.trim().is_empty() {
+        Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
+    }
+}
+
 pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
     let mut out = Vec::new();
     collect("", errors, &mut out);

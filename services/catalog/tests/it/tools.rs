@@ -327,3 +327,40 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
         .await
         .expect(StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn blank_names_and_reasons_are_400_not_a_database_refusal() {
+    let svc = common::start().await;
+    let library = svc
+        .library("Elm Row", "EUR", catalog::communities::Visibility::Members)
+        .await;
+    let admin = svc.admin();
+    let r = svc
+        .post(
+            "/api/categories",
+            json!({ "name": "   ", "slug": "blank" }),
+            &admin,
+        )
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["errors"][0]["field"], "name");
+    let category = svc.category("Drills", None).await;
+    let r = svc
+        .post(
+            "/api/tools",
+            json!({ "communityId": library.id, "categoryId": category, "name": " \t ",
+                    "dailyPrice": 100, "deposit": 0 }),
+            &library.manager,
+        )
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["errors"][0]["field"], "name");
+    let tool = svc.tool(&library, category, "Drill", json!({})).await;
+    svc.patch(
+        &format!("/api/tools/{tool}"),
+        json!({ "name": "  " }),
+        &library.manager,
+    )
+    .await
+    .expect(StatusCode::BAD_REQUEST);
+}
