@@ -64,8 +64,21 @@ pub async fn tree(
     responses((status = 200, description = "The category", body = Category),
         (status = 404, description = "Not found", body = platform::http::ErrorBody)))]
 #[get("/categories/{id}")]
-pub async fn get_one(state: Ctx, req: HttpRequest, id: web::Path<Uuid>) -> ApiResult {
+pub async fn get_one(
+    state: Ctx,
+    req: HttpRequest,
+    user: MaybeAuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult {
     let category = categories::get(&state, id.into_inner()).await?;
+    // An inactive category is an admin's business, like in the tree.
+    if !category.active
+        && !user
+            .as_ref()
+            .is_some_and(|u| u.has_permission(CATALOG_MANAGE))
+    {
+        return Err(ApiError::not_found("category"));
+    }
     cached(&req, &category, Audience::Public, 60)
 }
 

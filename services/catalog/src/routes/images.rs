@@ -58,11 +58,14 @@ pub async fn upload(
     };
     // Not `file`: the handler of that name is a unit struct.
     let mut upload_bytes: Option<Vec<u8>> = None;
+    // The limit is for the whole form: other parts are read and dropped, but they count.
+    let mut received = 0usize;
     while let Some(mut part) = form.try_next().await.map_err(bad)? {
         let is_file = part.name() == Some("file");
         let mut bytes = Vec::new();
         while let Some(chunk) = part.try_next().await.map_err(bad)? {
-            if bytes.len() + chunk.len() > limit {
+            received += chunk.len();
+            if received > limit {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
                     format!("an image may be at most {limit} bytes"),
