@@ -54,6 +54,16 @@ pub mod proto {
             include!(concat!(env!("OUT_DIR"), "/order.v1.rs"));
         }
     }
+    pub mod payment {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/payment.v1.rs"));
+        }
+    }
+    pub mod delivery {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/delivery.v1.rs"));
+        }
+    }
 }
 
 /// A protobuf message that is published as a domain event.
@@ -127,6 +137,15 @@ pub mod types {
     pub const ORDER_EXTENSION_REQUESTED: &str = "order.extension_requested";
     pub const ORDER_RETURNED: &str = "order.returned";
     pub const ORDER_COMPLETED: &str = "order.completed";
+    pub const ORDER_SLOT_REQUESTED: &str = "order.slot_requested";
+    pub const ORDER_SLOT_RELEASE_REQUESTED: &str = "order.slot_release_requested";
+    pub const ORDER_AWAITING_PAYMENT: &str = "order.awaiting_payment";
+    pub const ORDER_STATUS_CHANGED: &str = "order.status_changed";
+    pub const PAYMENT_AUTHORIZED: &str = "payment.authorized";
+    pub const PAYMENT_FAILED: &str = "payment.failed";
+    pub const DELIVERY_SLOT_HELD: &str = "delivery.slot.held";
+    pub const DELIVERY_SLOT_REJECTED: &str = "delivery.slot.rejected";
+    pub const DELIVERY_SLOT_RELEASED: &str = "delivery.slot.released";
     pub const NOTIFICATION_SENT: &str = "notification.notification.sent";
     pub const NOTIFICATION_FAILED: &str = "notification.notification.failed";
 }
@@ -198,6 +217,15 @@ domain_events! {
     proto::order::v1::OrderExtensionRequested => ORDER_EXTENSION_REQUESTED on ORDER_ORDER,
     proto::order::v1::OrderReturned => ORDER_RETURNED on ORDER_ORDER,
     proto::order::v1::OrderCompleted => ORDER_COMPLETED on ORDER_ORDER,
+    proto::order::v1::OrderSlotRequested => ORDER_SLOT_REQUESTED on ORDER_ORDER,
+    proto::order::v1::OrderSlotReleaseRequested => ORDER_SLOT_RELEASE_REQUESTED on ORDER_ORDER,
+    proto::order::v1::OrderAwaitingPayment => ORDER_AWAITING_PAYMENT on ORDER_ORDER,
+    proto::order::v1::OrderStatusChanged => ORDER_STATUS_CHANGED on ORDER_ORDER,
+    proto::payment::v1::PaymentAuthorized => PAYMENT_AUTHORIZED on PAYMENT_PAYMENT,
+    proto::payment::v1::PaymentFailed => PAYMENT_FAILED on PAYMENT_PAYMENT,
+    proto::delivery::v1::SlotHeld => DELIVERY_SLOT_HELD on DELIVERY_SLOT,
+    proto::delivery::v1::SlotRejected => DELIVERY_SLOT_REJECTED on DELIVERY_SLOT,
+    proto::delivery::v1::SlotReleased => DELIVERY_SLOT_RELEASED on DELIVERY_SLOT,
     proto::notification::v1::NotificationSent => NOTIFICATION_SENT on NOTIFICATION_NOTIFICATION,
     proto::notification::v1::NotificationFailed => NOTIFICATION_FAILED on NOTIFICATION_NOTIFICATION,
 }

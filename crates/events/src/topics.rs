@@ -110,6 +110,8 @@ topics! {
 
     /// Deliveries: scheduled, assigned, picked up, in transit, delivered, failed.
     DELIVERY_DELIVERY = "delivery.delivery.v1";
+    /// Places in delivery slots held for orders (the saga's slot step), keyed by order id.
+    DELIVERY_SLOT = "delivery.slot.v1";
 
     /// Couriers: registered, verified, blocked, status changed.
     COURIER_COURIER = "courier.courier.v1";

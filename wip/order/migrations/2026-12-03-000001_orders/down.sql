@@ -1,0 +1,11 @@
+DROP TABLE saga_log;
+DROP TABLE sagas;
+DROP TABLE order_status_history;
+DROP TABLE promo_redemptions;
+DROP TABLE order_items;
+DROP TABLE orders;
+DROP SEQUENCE order_number_seq;
+DROP TABLE cart_items;
+DROP TABLE carts;
+DROP TABLE promo_codes;
+DROP TABLE tools;
